@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Dataward.Platform.Security;
+
+/// <summary>A member of staff who signs in to the UI. Each has exactly one <see cref="StaffRoles"/> role.</summary>
+public sealed class StaffUser : IdentityUser<Guid>
+{
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>The roles staff and tokens can hold, in the words the policy uses.</summary>
+public static class StaffRoles
+{
+    public const string Administrator = nameof(Administrator);
+    public const string DataProtectionOfficer = nameof(DataProtectionOfficer);
+    public const string Staff = nameof(Staff);
+    /// <summary>Read-only: browses and exports, never changes anything.</summary>
+    public const string Auditor = nameof(Auditor);
+
+    public static readonly IReadOnlyList<string> All = [Administrator, DataProtectionOfficer, Staff, Auditor];
+
+    /// <summary>The canonical spelling of <paramref name="text"/> if it names a role (any case), else null.</summary>
+    public static string? Parse(string? text) =>
+        All.FirstOrDefault(r => string.Equals(r, text?.Trim(), StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Authorization policy names; each says who may do what.</summary>
+public static class Policies
+{
+    /// <summary>Administrator only: accounts and tokens.</summary>
+    public const string ManageAccess = nameof(ManageAccess);
+
+    /// <summary>Administrator, DPO and Auditor: read and export the audit trail.</summary>
+    public const string ReadAudit = nameof(ReadAudit);
+
+    /// <summary>Any staff role, any authentication scheme.</summary>
+    public const string Staff = nameof(Staff);
+}

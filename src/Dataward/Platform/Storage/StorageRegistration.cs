@@ -1,0 +1,79 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Dataward.Platform.Storage;
+
+/// <summary>Registers the provider-specific context behind <see cref="DatawardDbContext"/>.</summary>
+public static class StorageRegistration
+{
+    public static IServiceCollection AddDatawardStorage(this IServiceCollection services, StorageSettings settings)
+    {
+        services.AddSingleton(settings);
+        switch (settings.Provider)
+        {
+            case StorageProvider.Sqlite:
+                services.AddDbContext<DatawardDbContext, SqliteDatawardDbContext>(o => ConfigureSqlite(o, settings.ConnectionString));
+                break;
+            case StorageProvider.Postgres:
+                services.AddDbContext<DatawardDbContext, PostgresDatawardDbContext>(o => ConfigurePostgres(o, settings.ConnectionString));
+                break;
+        }
+        return services;
+    }
+
+    public static void ConfigureSqlite(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__migrations"));
+
+    public static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__migrations"));
+
+    public static async Task<int> PendingMigrationsAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DatawardDbContext>();
+        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+    }
+
+    /// <summary>Creates the SQLite file's folder and applies pending migrations; returns how many were applied.</summary>
+    public static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var settings = services.GetRequiredService<StorageSettings>();
+        if (settings.SqliteFilePath() is { } file)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        }
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DatawardDbContext>();
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (settings.Provider == StorageProvider.Sqlite)
+        {
+            // WAL lets readers (the UI, health checks) work while a write transaction is open.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        return pending;
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the SQLite context without starting the application.</summary>
+public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteDatawardDbContext>
+{
+    public SqliteDatawardDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<SqliteDatawardDbContext>();
+        StorageRegistration.ConfigureSqlite(options, new SqliteConnectionStringBuilder { DataSource = "design-time.db" }.ConnectionString);
+        return new SqliteDatawardDbContext(options.Options);
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the PostgreSQL context without starting the application.</summary>
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresDatawardDbContext>
+{
+    public PostgresDatawardDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<PostgresDatawardDbContext>();
+        StorageRegistration.ConfigurePostgres(options, "Host=localhost;Database=dataward_design");
+        return new PostgresDatawardDbContext(options.Options);
+    }
+}

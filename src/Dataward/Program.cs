@@ -1,0 +1,3 @@
+using Dataward.Platform.Cli;
+
+return await DatawardCommandLine.RunAsync(args);
