@@ -36,7 +36,7 @@ public static class DatawardCommandLine
         var parsed = root.Parse(args);
         try
         {
-            var exit = await parsed.InvokeAsync();
+            var exit = await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             // System.CommandLine reports usage errors with 1; Dataward keeps 1 for failed checks.
             return parsed.Errors.Count > 0 ? ExitCodes.BadInput : exit;
         }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Dataward.Platform.Storage;
 
 namespace Dataward.Platform.Security;
 
@@ -20,4 +21,25 @@ public sealed class SecurityOptions
 
     [Range(1024, 1024L * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Binds and checks the section before anything starts; throws <see cref="ConfigurationException"/> naming the key.</summary>
+    public static SecurityOptions FromConfiguration(IConfiguration configuration)
+    {
+        SecurityOptions options;
+        try
+        {
+            options = configuration.GetSection(Section).Get<SecurityOptions>() ?? new SecurityOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException(Section, $"has a value of the wrong type: {e.Message}");
+        }
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            var first = results[0];
+            throw new ConfigurationException($"{Section}:{first.MemberNames.FirstOrDefault()}", first.ErrorMessage ?? "is out of range.");
+        }
+        return options;
+    }
 }

@@ -9,7 +9,7 @@ namespace Dataward.Platform.Security;
 public sealed record CreateTokenRequest(
     [property: Required, StringLength(ApiTokens.MaxNameLength, MinimumLength = 1)] string Name,
     [property: Required] string Role,
-    [property: Range(1, 3650)] int? ExpiresInDays);
+    [property: Range(1, 3650)] int? ExpiresInDays = null);
 
 /// <summary>The new token's details and its secret, returned once.</summary>
 public sealed record CreatedTokenResponse(ApiTokenSummary Token, string Secret);

@@ -1,6 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Dataward.Platform.Storage;
 
@@ -31,9 +33,14 @@ public static class StorageRegistration
     public static async Task<int> PendingMigrationsAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DatawardDbContext>();
-        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+        return await PendingAsync(scope.ServiceProvider.GetRequiredService<DatawardDbContext>(), cancellationToken);
     }
+
+    // Asking a new database for its applied migrations makes EF log a failed query; look for the history table first.
+    private static async Task<int> PendingAsync(DatawardDbContext db, CancellationToken cancellationToken) =>
+        await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken)
+            ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count()
+            : db.Database.GetMigrations().Count();
 
     /// <summary>Creates the SQLite file's folder and applies pending migrations; returns how many were applied.</summary>
     public static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
@@ -45,7 +52,7 @@ public static class StorageRegistration
         }
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DatawardDbContext>();
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+        var pending = await PendingAsync(db, cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         if (settings.Provider == StorageProvider.Sqlite)
         {

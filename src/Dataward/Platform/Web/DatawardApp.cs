@@ -66,7 +66,7 @@ public static class DatawardApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddDatawardStorage(storage);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
+        var security = SecurityOptions.FromConfiguration(builder.Configuration);
 
         services.AddIdentityCore<StaffUser>(o =>
             {

@@ -1,0 +1,27 @@
+using Dataward.Platform.Storage;
+
+namespace Dataward.Tests.Platform;
+
+/// <summary>Base for tests that run the same body on SQLite and on PostgreSQL: each concrete class names a provider.
+/// Every test gets its own application and its own empty database.</summary>
+public abstract class AppTest(StorageProvider provider) : IAsyncLifetime
+{
+    private TestApp? app;
+
+    protected StorageProvider Provider => provider;
+
+    protected TestApp App => app ?? throw new InvalidOperationException("The application has not started.");
+
+    protected virtual IDictionary<string, string?>? Settings => null;
+
+    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(provider, Settings);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
+    }
+}
