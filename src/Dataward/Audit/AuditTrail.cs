@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
@@ -14,28 +15,35 @@ public sealed record AuditQuery(string? Action = null, string? Actor = null, str
     DateTimeOffset? From = null, DateTimeOffset? To = null);
 
 /// <summary>Appends to, reads and verifies the hash-chained audit trail.</summary>
-public sealed class AuditTrail(DatawardDbContext db, TimeProvider time)
+public sealed class AuditTrail(DatawardDbContext db, TimeProvider time, AuditChainHead knownHead)
 {
-    // Any constant shared by every instance: PostgreSQL serialises chain appends on this advisory lock.
-    private const long ChainLockKey = 0x4441_5441_5741_5244; // "DATAWARD"
+    private const int MaxAttempts = 20;
 
-    /// <summary>Appends an entry inside the caller's transaction (or a new one), saving whatever else the caller
-    /// has pending in the same commit, so a state change and its audit entry land together or not at all.</summary>
+    /// <summary>Appends an entry. Inside the caller's transaction (or with changes pending, in a new one) the entry
+    /// and the state change land together or not at all; a standalone event is a single INSERT.</summary>
     public async Task<AuditEntry> RecordAsync(string actor, string action, string target, JsonObject? details = null,
         CancellationToken cancellationToken = default)
     {
+        if (db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges())
+        {
+            return await AppendStandaloneAsync(actor, action, target, details, cancellationToken);
+        }
         var ownTransaction = db.Database.CurrentTransaction is null
             ? await db.Database.BeginTransactionAsync(cancellationToken)
             : null;
         try
         {
-            var (sequence, hash) = await LockAndReadHeadAsync(cancellationToken);
-            var entry = AuditEntry.Chain(sequence, hash, time.GetUtcNow(), actor, action, target, details);
-            db.AuditEntries.Add(entry);
-            await db.SaveChangesAsync(cancellationToken);
+            if (db.ChangeTracker.HasChanges())
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            // Until the caller commits, nobody knows whether this entry will be the head.
+            knownHead.Forget();
+            var entry = await AppendInTransactionAsync(actor, action, target, details, cancellationToken);
             if (ownTransaction is not null)
             {
                 await ownTransaction.CommitAsync(cancellationToken);
+                knownHead.Remember(entry);
             }
             return entry;
         }
@@ -48,25 +56,113 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time)
         }
     }
 
-    // One round trip: on PostgreSQL the advisory lock and the read of the head go in one batch; on SQLite the
-    // write transaction (BEGIN IMMEDIATE) already excludes other writers.
-    private async Task<(long Sequence, string Hash)> LockAndReadHeadAsync(CancellationToken cancellationToken)
+    // No lock is needed: the sequence is the primary key, so of two writers guessing the same next sequence one
+    // fails, reads the real head and tries again. The head this process last wrote is the first guess.
+    private async Task<AuditEntry> AppendStandaloneAsync(string actor, string action, string target, JsonObject? details,
+        CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction!.GetDbTransaction();
-        var head = $"SELECT sequence, hash FROM {AuditEntryConfiguration.Table} ORDER BY sequence DESC LIMIT 1";
-        command.CommandText = db.Database.IsNpgsql()
-            ? $"SELECT pg_advisory_xact_lock({ChainLockKey}); {head}"
-            : head;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (db.Database.IsNpgsql())
+        // A plain pooled ADO.NET connection: EF's own re-registers its SQLite functions on every open, which cost
+        // as much as the insert itself.
+        await using var connection = DbProviderFactories.GetFactory(db.Database.GetDbConnection())!.CreateConnection()!;
+        connection.ConnectionString = db.Database.GetConnectionString();
+        await connection.OpenAsync(cancellationToken);
+        for (var attempt = 1; ; attempt++)
         {
-            await reader.NextResultAsync(cancellationToken);
+            var (sequence, hash) = knownHead.Current ?? await ReadHeadAsync(cancellationToken, connection);
+            var entry = AuditEntry.Chain(sequence, hash, time.GetUtcNow(), actor, action, target, details);
+            try
+            {
+                await InsertAsync(entry, savepoint: false, cancellationToken, connection);
+                knownHead.Remember(entry);
+                return entry;
+            }
+            catch (DbException e) when (IsDuplicateSequence(e) && attempt < MaxAttempts)
+            {
+                knownHead.Forget();
+            }
         }
+    }
+
+    private async Task<AuditEntry> AppendInTransactionAsync(string actor, string action, string target, JsonObject? details,
+        CancellationToken cancellationToken)
+    {
+        var postgres = db.Database.IsNpgsql();
+        for (var attempt = 1; ; attempt++)
+        {
+            var (sequence, hash) = await ReadHeadAsync(cancellationToken);
+            var entry = AuditEntry.Chain(sequence, hash, time.GetUtcNow(), actor, action, target, details);
+            try
+            {
+                // On PostgreSQL a failed statement poisons the transaction; the savepoint keeps the caller's work.
+                await InsertAsync(entry, savepoint: postgres, cancellationToken);
+                return entry;
+            }
+            catch (DbException e) when (IsDuplicateSequence(e) && attempt < MaxAttempts)
+            {
+                if (postgres)
+                {
+                    await ExecuteAsync("ROLLBACK TO SAVEPOINT audit_append", cancellationToken);
+                }
+            }
+        }
+    }
+
+    private static bool IsDuplicateSequence(DbException e) => e switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067, // PRIMARYKEY, UNIQUE
+        _ => false,
+    };
+
+    private async Task<(long Sequence, string Hash)> ReadHeadAsync(CancellationToken cancellationToken, DbConnection? connection = null)
+    {
+        await using var command = CreateCommand($"SELECT sequence, hash FROM {AuditEntryConfiguration.Table} ORDER BY sequence DESC LIMIT 1", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? (reader.GetInt64(0), reader.GetString(1))
             : (0, AuditEntry.GenesisHash);
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private DbCommand CreateCommand(string sql, DbConnection? connection = null)
+    {
+        var command = (connection ?? db.Database.GetDbConnection()).CreateCommand();
+        command.Transaction = connection is null ? db.Database.CurrentTransaction?.GetDbTransaction() : null;
+        command.CommandText = sql;
+        return command;
+    }
+
+    // The hot path of every audited change: one prepared-shape INSERT rather than the change tracker, which cost
+    // several times the write itself (docs/benchmarks.md). Entries are never tracked, so nothing can update them.
+    private async Task InsertAsync(AuditEntry entry, bool savepoint, CancellationToken cancellationToken, DbConnection? connection = null)
+    {
+        await using var command = CreateCommand((savepoint ? "SAVEPOINT audit_append; " : "") +
+            $"INSERT INTO {AuditEntryConfiguration.Table} " +
+            "(sequence, time, actor, action, target, details, previous_hash, hash) " +
+            "VALUES (@sequence, @time, @actor, @action, @target, @details, @previous_hash, @hash)", connection);
+        Add(command, "@sequence", entry.Sequence);
+        // The SQLite context stores instants as UTC ticks (SqliteDatawardDbContext); PostgreSQL as timestamptz.
+        Add(command, "@time", db.Database.IsNpgsql() ? entry.Time : entry.Time.UtcTicks);
+        Add(command, "@actor", entry.Actor);
+        Add(command, "@action", entry.Action);
+        Add(command, "@target", entry.Target);
+        Add(command, "@details", entry.Details);
+        Add(command, "@previous_hash", entry.PreviousHash);
+        Add(command, "@hash", entry.Hash);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     /// <summary>Walks the whole chain in order, streaming from the database.</summary>
@@ -147,12 +243,53 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time)
     }
 }
 
+/// <summary>This process's memory of the chain's head: only a first guess for the next append, never trusted
+/// (the sequence key refuses a stale guess), and forgotten whenever an append's fate depends on a caller's commit.</summary>
+public sealed class AuditChainHead
+{
+    private readonly Lock gate = new();
+    private (long Sequence, string Hash)? current;
+
+    public (long Sequence, string Hash)? Current
+    {
+        get
+        {
+            lock (gate)
+            {
+                return current;
+            }
+        }
+    }
+
+    public void Remember(AuditEntry entry)
+    {
+        lock (gate)
+        {
+            if (current is null || entry.Sequence > current.Value.Sequence)
+            {
+                current = (entry.Sequence, entry.Hash);
+            }
+        }
+    }
+
+    public void Forget()
+    {
+        lock (gate)
+        {
+            current = null;
+        }
+    }
+}
+
 /// <summary>How an actor is named in the trail: a reference, never a name or e-mail address.</summary>
 public static class AuditActor
 {
     public const string Cli = "cli";
     public const string System = "system";
     public const string Anonymous = "anonymous";
+
+    /// <summary>The loopback-only setup page that creates the first administrator.</summary>
+    public const string Setup = "setup";
 
     public static string User(Guid id) => $"user:{id}";
 

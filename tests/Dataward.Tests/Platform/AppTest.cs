@@ -14,7 +14,10 @@ public abstract class AppTest(StorageProvider provider) : IAsyncLifetime
 
     protected virtual IDictionary<string, string?>? Settings => null;
 
-    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(provider, Settings);
+    /// <summary>True to listen on a real loopback socket (Kestrel) instead of the in-memory test server.</summary>
+    protected virtual bool UseKestrel => false;
+
+    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(provider, Settings, UseKestrel);
 
     public async ValueTask DisposeAsync()
     {

@@ -22,13 +22,17 @@ public sealed class TestApp : IAsyncDisposable
 
     private readonly TestDatabase database;
 
-    private TestApp(TestDatabase database, WebApplication app, FakeTimeProvider time, CapturedLogs logs)
+    private TestApp(TestDatabase database, WebApplication app, FakeTimeProvider time, CapturedLogs logs, Uri? kestrelAddress)
     {
         this.database = database;
         App = app;
         Time = time;
         Logs = logs;
+        KestrelAddress = kestrelAddress;
     }
+
+    /// <summary>Where the real server listens, when the test asked for one instead of the in-memory test server.</summary>
+    public Uri? KestrelAddress { get; }
 
     public WebApplication App { get; }
 
@@ -42,14 +46,22 @@ public sealed class TestApp : IAsyncDisposable
 
     public TestDatabase Database => database;
 
-    public static async Task<TestApp> StartAsync(StorageProvider provider, IDictionary<string, string?>? settings = null)
+    public static async Task<TestApp> StartAsync(StorageProvider provider, IDictionary<string, string?>? settings = null,
+        bool kestrel = false)
     {
         var database = await TestDatabases.CreateAsync(provider);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
         var logs = new CapturedLogs();
         var app = DatawardApp.Build([], HostMode.Serve, builder =>
         {
-            builder.WebHost.UseTestServer();
+            if (kestrel)
+            {
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+            }
+            else
+            {
+                builder.WebHost.UseTestServer();
+            }
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Storage:Provider"] = provider.ToString(),
@@ -66,14 +78,20 @@ public sealed class TestApp : IAsyncDisposable
         });
         await StorageRegistration.MigrateAsync(app.Services);
         await app.StartAsync();
-        return new TestApp(database, app, time, logs);
+        var address = kestrel
+            ? new Uri(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First())
+            : null;
+        return new TestApp(database, app, time, logs, address);
     }
 
-    public HttpClient Client() => Server.CreateClient();
+    public HttpClient Client() => KestrelAddress is { } address
+        ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = address }
+        : Server.CreateClient();
 
     public HttpClient ClientWithToken(string secret)
     {
-        var client = Server.CreateClient();
+        var client = Client();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
         return client;
     }

@@ -65,12 +65,14 @@ public sealed class SqliteDatawardDbContext(DbContextOptions<SqliteDatawardDbCon
 {
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite cannot order or compare DateTimeOffset stored as text; UTC ticks as integers sort correctly.
-        configurationBuilder.Properties<DateTimeOffset>()
-            .HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
-        configurationBuilder.Properties<DateTimeOffset?>()
-            .HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
+        // SQLite cannot order or compare DateTimeOffset stored as text. UTC ticks as integers sort correctly and keep
+        // full precision (EF's DateTimeOffsetToBinaryConverter drops below 0.1 ms, which would break audit hashes).
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UtcTicksConverter>();
     }
+
+    private sealed class UtcTicksConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long>(
+        value => value.UtcTicks, ticks => new DateTimeOffset(ticks, TimeSpan.Zero));
 }
 
 /// <summary>The PostgreSQL flavour: what production uses.</summary>

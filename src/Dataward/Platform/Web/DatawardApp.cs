@@ -158,6 +158,7 @@ public static class DatawardApp
         });
         services.AddHealthChecks().AddDbContextCheck<DatawardDbContext>("database", tags: ["ready"]);
 
+        services.AddSingleton<AuditChainHead>();
         services.AddScoped<AuditTrail>();
         services.AddScoped<StaffAccounts>();
         services.AddScoped<StaffSignIn>();

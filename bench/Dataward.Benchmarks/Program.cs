@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Dataward.Benchmarks.AuditAppendBenchmarks).Assembly).Run(args);

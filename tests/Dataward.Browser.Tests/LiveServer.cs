@@ -1,0 +1,79 @@
+using Dataward.Platform.Storage;
+using Dataward.Platform.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Dataward.Browser.Tests;
+
+/// <summary>Dataward on a real loopback socket with a fresh SQLite file, and the system Chromium driven by Playwright.</summary>
+public sealed class LiveServer : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("dataward-browser-");
+    private WebApplication? app;
+    private IPlaywright? playwright;
+
+    public Uri Address { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where screenshots go, so a person can look at what the test saw.</summary>
+    public string Artifacts { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            var reason = $"Browser tests need Debian's chromium at {ChromiumPath} (apt-get install chromium); .ci/run installs it.";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"CI=true makes browser tests mandatory: {reason}");
+            }
+            Assert.Skip(reason);
+        }
+        app = DatawardApp.Build([], HostMode.Serve, builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = "Sqlite",
+                ["ConnectionStrings:Dataward"] = $"Data Source={Path.Combine(folder.FullName, "dataward.db")}",
+            });
+        });
+        await StorageRegistration.MigrateAsync(app.Services);
+        await app.StartAsync();
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"],
+        });
+        Directory.CreateDirectory(Artifacts);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        playwright?.Dispose();
+        if (app is not null)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        folder.Delete(recursive: true);
+    }
+}
