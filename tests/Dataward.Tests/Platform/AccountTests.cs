@@ -230,6 +230,31 @@ public abstract class AccountTests(StorageProvider provider) : AppTest(provider)
     }
 
     [Fact]
+    public async Task An_administrator_creates_a_token_in_the_ui_sees_it_once_and_revokes_it()
+    {
+        await App.CreateUserAsync("admin@example.org", StaffRoles.Administrator);
+        var ui = App.Ui();
+        await ui.SignInAsync("admin@example.org");
+        var created = await ui.SubmitAsync("/tokens", "create-token", new Dictionary<string, string>
+        {
+            ["NewToken.Name"] = "warehouse",
+            ["NewToken.Role"] = StaffRoles.Auditor,
+            ["NewToken.Days"] = "30",
+        });
+        var page = await created.Content.ReadAsStringAsync();
+        var secret = System.Text.RegularExpressions.Regex.Match(page, "data-testid=\"new-token\">(dw_[A-Za-z0-9_-]+)<").Groups[1].Value;
+        secret.ShouldStartWith("dw_");
+        (await App.ClientWithToken(secret).GetAsync("/api/audit/verify")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ui.GetPageAsync("/tokens")).ShouldNotContain(secret);
+
+        var token = await App.WithDbAsync(db => db.ApiTokens.SingleAsync(t => t.Name == "warehouse"));
+        token.ExpiresAt.ShouldBe(App.Time.GetUtcNow().AddDays(30));
+        var revoked = await ui.SubmitAsync("/tokens", $"revoke-{token.Id}", new Dictionary<string, string> { ["Revoke.Id"] = token.Id.ToString() });
+        (await revoked.Content.ReadAsStringAsync()).ShouldContain("Revoked warehouse");
+        (await App.ClientWithToken(secret).GetAsync("/api/audit/verify")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task The_last_administrator_cannot_be_demoted()
     {
         var admin = await App.CreateUserAsync("admin@example.org", StaffRoles.Administrator);
