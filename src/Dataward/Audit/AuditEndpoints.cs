@@ -39,8 +39,11 @@ public static class AuditEndpoints
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid input",
                 detail: $"page starts at 1; pageSize is between 1 and {MaxPageSize}.",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]>
-                    { [page is < 1 ? "page" : "pageSize"] = ["Out of range."] } });
+                extensions: new Dictionary<string, object?>
+                {
+                    ["errors"] = new Dictionary<string, string[]>
+                    { [page is < 1 ? "page" : "pageSize"] = ["Out of range."] }
+                });
         }
         var (entries, total) = await trail.PageAsync(new AuditQuery(action, actor, target, from, to), page ?? 1, size, cancellationToken);
         return TypedResults.Ok(new AuditPageResponse(entries.Select(AuditEntryResponse.From).ToList(), total, page ?? 1, size));
