@@ -113,6 +113,10 @@ public abstract class AccountTests(StorageProvider provider) : AppTest(provider)
         var actions = await App.WithDbAsync(db => db.AuditEntries.Where(e => e.Target == $"user:{user.Id}")
             .OrderBy(e => e.Sequence).Select(e => e.Action).ToListAsync());
         actions.ShouldBe(["users.created", "auth.sign_in_failed", "auth.sign_in"]);
+        App.Logs.Lines.ShouldNotBeEmpty();
+        App.Logs.Lines.ShouldNotContain(l => l.Contains("staff@example.org", StringComparison.OrdinalIgnoreCase));
+        App.Logs.Lines.ShouldNotContain(l => l.Contains(TestApp.Password, StringComparison.Ordinal));
+        App.Logs.Lines.ShouldNotContain(l => l.Contains("not the password at all", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public static class DatawardCommandLine
         {
             args = ["serve"];
         }
-        var root = new RootCommand("Dataward: data-protection operations (register, consent, requests, retention, breaches, audit).")
+        var root = new RootCommand("Dataward: data-protection operations. With no verb, serve.")
         {
             ServeCommand.Create(),
             StorageCommands.CreateMigrate(),

@@ -4,13 +4,13 @@ using Dataward.Platform.Storage;
 
 namespace Dataward.Platform.Web;
 
-/// <summary><c>dataward serve</c>: the web UI, the REST API, the privacy centre and background jobs.</summary>
+/// <summary><c>dataward serve</c>: the web UI and the REST API; the privacy centre and background jobs join it as they are built.</summary>
 public static partial class ServeCommand
 {
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = $"Addresses to listen on (default {DatawardApp.DefaultUrl}, or ASPNETCORE_URLS)." };
-        var serve = new Command("serve", "Run the web UI, REST API and background jobs.") { urls };
+        var serve = new Command("serve", "Run the web UI and the REST API (the default verb).") { urls };
         // Any other --Key value pairs are configuration, as in every ASP.NET Core application.
         serve.TreatUnmatchedTokensAsErrors = false;
         serve.SetAction(async (parseResult, cancellationToken) =>
