@@ -103,7 +103,7 @@ public sealed class TestApp : IAsyncDisposable
     {
         await using var scope = Services.CreateAsyncScope();
         var outcome = await scope.ServiceProvider.GetRequiredService<ApiTokens>()
-            .CreateAsync($"test-{role}", role, lifetime ?? TimeSpan.FromDays(30), AuditActor.System);
+            .CreateAsync($"test-{role}", role, lifetime ?? TimeSpan.FromDays(3650), AuditActor.System);
         outcome.Succeeded.ShouldBeTrue(outcome.Describe());
         return outcome.Value!.Secret;
     }

@@ -35,4 +35,10 @@ public static class Policies
 
     /// <summary>Any staff role, any authentication scheme.</summary>
     public const string Staff = nameof(Staff);
+
+    /// <summary>Administrator and DPO: change the register, the organisation record, taxonomy keys and policy rules.</summary>
+    public const string EditRegister = nameof(EditRegister);
+
+    /// <summary>The DPO alone signs off register reviews (policy P1).</summary>
+    public const string ReviewRegister = nameof(ReviewRegister);
 }

@@ -19,11 +19,24 @@ public abstract class DatawardDbContext(DbContextOptions options)
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<Register.ActivityRecord> Activities => Set<Register.ActivityRecord>();
+
+    public DbSet<Register.ActivityVersion> ActivityVersions => Set<Register.ActivityVersion>();
+
+    public DbSet<Register.ActivityReview> ActivityReviews => Set<Register.ActivityReview>();
+
+    public DbSet<Register.OrganisationRecord> Organisation => Set<Register.OrganisationRecord>();
+
+    public DbSet<Register.TaxonomyTermRecord> TaxonomyTerms => Set<Register.TaxonomyTermRecord>();
+
+    public DbSet<Register.PolicyRuleRecord> PolicyRules => Set<Register.PolicyRuleRecord>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.ApplyConfiguration(new AuditEntryConfiguration());
         builder.ApplyConfiguration(new ApiTokenConfiguration());
+        Register.RegisterConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.
         builder.Entity<IdentityRole<Guid>>().HasData(StaffRoles.All.Select((role, i) => new IdentityRole<Guid>

@@ -5,6 +5,7 @@ using Dataward.Audit;
 using Dataward.Components;
 using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
+using Dataward.Register;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -117,6 +118,8 @@ public static class DatawardApp
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Staff, p => p.RequireRole(StaffRoles.All))
             .AddPolicy(Policies.ManageAccess, p => p.RequireRole(StaffRoles.Administrator))
+            .AddPolicy(Policies.EditRegister, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ReviewRegister, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
@@ -163,6 +166,7 @@ public static class DatawardApp
         services.AddScoped<StaffAccounts>();
         services.AddScoped<StaffSignIn>();
         services.AddScoped<ApiTokens>();
+        services.AddScoped<Register.RegisterService>();
     }
 
     private static void MapPipeline(WebApplication app)
@@ -192,6 +196,8 @@ public static class DatawardApp
         api.MapAuditEndpoints();
         api.MapUserEndpoints();
         api.MapTokenEndpoints();
+        api.MapRegisterEndpoints();
+        api.MapTaxonomyEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
