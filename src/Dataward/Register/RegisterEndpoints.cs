@@ -40,6 +40,10 @@ public static class RegisterEndpoints
         activities.MapGet("/{id:guid}/versions", ListVersions).WithSummary("Versions of an activity: who changed it and when");
         activities.MapGet("/{id:guid}/versions/{from:int}/diff/{to:int}", Diff).WithSummary("What changed between two versions");
 
+        register.MapGet("/export", Export).WithSummary("The whole register as YAML (default), JSON, CSV or XLSX (ICO template columns)")
+            .Produces<RegisterDocument>(StatusCodes.Status200OK, "application/json", "application/yaml", "text/csv");
+        register.MapPost("/import", Import).WithSummary("Apply a YAML or JSON register file; nothing changes if any part is invalid")
+            .Accepts<RegisterDocument>("application/yaml", "application/json").RequireAuthorization(Policies.EditRegister);
         register.MapGet("/check", Check).WithSummary("Run the register checks (REG015-REG020 and policy rules)");
         register.MapGet("/policies", ListPolicies).WithSummary("Policy prohibitions: the shipped defaults and the organisation's own");
         register.MapPost("/policies", AddPolicy).WithSummary("Add a prohibition (data category x use x source x subject)").RequireAuthorization(Policies.EditRegister);
@@ -133,6 +137,39 @@ public static class RegisterEndpoints
         RegisterService register, CancellationToken cancellationToken)
     {
         var outcome = await register.DiffAsync(id, from, to, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
+    }
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Export(string? format, RegisterService register,
+        CancellationToken cancellationToken)
+    {
+        if (!RegisterFile.TryParseFormat(format, out var parsed))
+        {
+            return Problems.From(Domain.Outcome<bool>.Invalid("format", "Use yaml, json, csv or xlsx."));
+        }
+        var document = await register.ExportAsync(cancellationToken);
+        var activities = await register.ListAsync(new ActivityFilter(), cancellationToken);
+        var buffer = new MemoryStream();
+        await RegisterFile.WriteAsync(document, activities, parsed, buffer, cancellationToken);
+        buffer.Position = 0;
+        return TypedResults.File(buffer, RegisterFile.ContentType(parsed), $"register.{parsed.ToString().ToLowerInvariant()}");
+    }
+
+    public static async Task<Results<Ok<ImportSummary>, ProblemHttpResult>> Import(HttpRequest request, RegisterService register,
+        ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > RegisterFile.MaxBytes)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"A register file is at most {RegisterFile.MaxBytes / 1024 / 1024} MB.");
+        }
+        using var reader = new StreamReader(request.Body);
+        var parsed = RegisterFile.Parse(await reader.ReadToEndAsync(cancellationToken));
+        if (!parsed.Succeeded)
+        {
+            return Problems.From(parsed);
+        }
+        var outcome = await register.ImportAsync(parsed.Value!, AuditActor.From(user), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
     }
 

@@ -35,6 +35,9 @@ public sealed record ActivityVersionView(int Version, DateTimeOffset ChangedAt, 
 public sealed record ActivityReviewView(Guid Id, DateTimeOffset ReviewedAt, string ReviewedBy, string? Notes, int Version);
 
 /// <summary>One field that differs between two versions (a JSON path, the values before and after).</summary>
+/// <summary>What an import did; <see cref="Changed"/> is false when the file matched the register already.</summary>
+public sealed record ImportSummary(int Created, int Updated, int Unchanged, int TaxonomyKeysAdded, bool Changed);
+
 public sealed record FieldChange(string Field, JsonNode? Before, JsonNode? After);
 
 /// <summary>The Data Processing Register: activities, their history and reviews, the organisation, custom taxonomy
@@ -302,6 +305,142 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         return Outcome<PolicyRule>.Success(rule);
     }
 
+    /// <summary>The whole register as a file's content: organisation, the organisation's own taxonomy keys and
+    /// policy rules, and every activity, in a stable order so two exports of one register are identical.</summary>
+    public async Task<RegisterDocument> ExportAsync(CancellationToken cancellationToken = default)
+    {
+        var organisation = await db.Organisation.AsNoTracking().AnyAsync(cancellationToken) ? await OrganisationAsync(cancellationToken) : null;
+        var terms = await db.TaxonomyTerms.AsNoTracking().ToListAsync(cancellationToken);
+        IReadOnlyList<RegisterTerm> Of(TaxonomyKind kind) => terms.Where(t => t.Kind == kind.ToString()).OrderBy(t => t.Key, StringComparer.Ordinal)
+            .Select(t => new RegisterTerm(t.Key, t.Name, t.Parent, t.Description)).ToList();
+        var activities = await db.Activities.AsNoTracking().OrderBy(a => a.Name).Select(a => a.Document).ToListAsync(cancellationToken);
+        return new RegisterDocument
+        {
+            Organisation = organisation,
+            Taxonomy = terms.Count == 0 ? null : new RegisterTaxonomy { DataCategories = Of(TaxonomyKind.DataCategories), DataUses = Of(TaxonomyKind.DataUses), DataSubjects = Of(TaxonomyKind.DataSubjects) },
+            Policies = (await PolicyRulesAsync(cancellationToken)).Select(p => new PolicyRuleRequest(p.Key, p.Name, p.DataCategories, p.DataUses, p.Sources, p.DataSubjects)).ToList(),
+            Activities = activities.Select(d => JsonSerializer.Deserialize<ProcessingActivity>(d, Json)!).OrderBy(a => a.Name, StringComparer.Ordinal).ToList(),
+        };
+    }
+
+    /// <summary>Applies a register file: activities are matched by name (created or updated), taxonomy keys and
+    /// policy rules are added, the organisation replaced. Everything is validated first; one invalid part and
+    /// nothing changes. Applying an export of the same register changes nothing.</summary>
+    public async Task<Outcome<ImportSummary>> ImportAsync(RegisterDocument document, string actor, CancellationToken cancellationToken = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var violations = new List<Violation>();
+        var taxonomy = await TaxonomyAsync(cancellationToken);
+        var newTerms = new List<(TaxonomyKind Kind, RegisterTerm Term)>();
+        foreach (var group in (document.Taxonomy?.All ?? []).GroupBy(t => t.Kind))
+        {
+            var fresh = group.Where(t => taxonomy.Find(group.Key, t.Term.Key) is not { Custom: true }).ToList();
+            var extended = taxonomy.With(group.Key, fresh.Select(t => new TaxonomyTerm(t.Term.Key, t.Term.Name, t.Term.Parent, t.Term.Description)));
+            if (!extended.Succeeded)
+            {
+                violations.AddRange(extended.Violations.Select(v => v with { Field = $"taxonomy.{JsonNamingPolicy.CamelCase.ConvertName(group.Key.ToString())}.{v.Field}" }));
+                continue;
+            }
+            taxonomy = extended.Value!;
+            newTerms.AddRange(fresh);
+        }
+        var organisation = document.Organisation ?? await OrganisationAsync(cancellationToken);
+        var existing = await db.Activities.ToListAsync(cancellationToken);
+        var byName = existing.ToDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < document.Activities.Count; i++)
+        {
+            var activity = Normalise(document.Activities[i]);
+            if (!seen.Add(activity.Name))
+            {
+                violations.Add(new Violation($"activities[{i}].name", $"'{activity.Name}' appears twice in the file.", "REG014")); // REG014
+            }
+            // An activity in the file updates the one of the same name, so only other names can clash.
+            var others = existing.Select(a => a.Name).Where(n => !string.Equals(n, activity.Name, StringComparison.OrdinalIgnoreCase))
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
+            violations.AddRange(ActivityRules.Validate(activity, new RegisterContext(taxonomy, organisation, others))
+                .Select(v => v with { Field = $"activities[{i}].{v.Field}" }));
+        }
+        for (var i = 0; i < document.Policies.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(document.Policies[i].Key) || string.IsNullOrWhiteSpace(document.Policies[i].Name))
+            {
+                violations.Add(new Violation($"policies[{i}].key", "A rule needs a key and a name."));
+            }
+        }
+        if (violations.Count > 0)
+        {
+            return Outcome<ImportSummary>.Fail(FailureKind.Invalid, [.. violations]);
+        }
+
+        int created = 0, updated = 0, unchanged = 0;
+        foreach (var (kind, term) in newTerms)
+        {
+            db.TaxonomyTerms.Add(new TaxonomyTermRecord { Kind = kind.ToString(), Key = term.Key, Name = term.Name, Parent = term.Parent, Description = term.Description });
+        }
+        var knownRules = (await db.PolicyRules.ToListAsync(cancellationToken)).ToDictionary(p => p.Key);
+        foreach (var rule in document.Policies.Select(p => p.ToRule()))
+        {
+            var criteria = JsonSerializer.Serialize(rule, Json);
+            if (!knownRules.TryGetValue(rule.Key, out var record))
+            {
+                db.PolicyRules.Add(new PolicyRuleRecord { Key = rule.Key, Name = rule.Name, Criteria = criteria });
+            }
+            else if (record.Criteria != criteria)
+            {
+                record.Name = rule.Name;
+                record.Criteria = criteria;
+            }
+        }
+        if (document.Organisation is not null)
+        {
+            var orgDocument = JsonSerializer.Serialize(document.Organisation, Json);
+            var orgRecord = await db.Organisation.FirstOrDefaultAsync(cancellationToken);
+            if (orgRecord is null)
+            {
+                db.Organisation.Add(new OrganisationRecord { Document = orgDocument, UpdatedAt = time.GetUtcNow() });
+            }
+            else if (orgRecord.Document != orgDocument)
+            {
+                orgRecord.Document = orgDocument;
+                orgRecord.UpdatedAt = time.GetUtcNow();
+            }
+        }
+        var settingsChanged = db.ChangeTracker.HasChanges();
+        foreach (var activity in document.Activities.Select(Normalise))
+        {
+            var json = JsonSerializer.Serialize(activity, Json);
+            if (!byName.TryGetValue(activity.Name, out var record))
+            {
+                record = NewRecord(activity, taxonomy);
+                db.Activities.Add(record);
+                db.ActivityVersions.Add(VersionOf(record, actor, "imported"));
+                await audit.RecordAsync(actor, "register.activity_created", $"activity:{record.Id}", new JsonObject { ["version"] = 1, ["via"] = "import" }, cancellationToken);
+                created++;
+            }
+            else if (record.Document != json)
+            {
+                Apply(record, activity, json, taxonomy);
+                record.Version++;
+                db.ActivityVersions.Add(VersionOf(record, actor, "imported"));
+                await audit.RecordAsync(actor, "register.activity_updated", $"activity:{record.Id}", new JsonObject { ["version"] = record.Version, ["via"] = "import" }, cancellationToken);
+                updated++;
+            }
+            else
+            {
+                unchanged++;
+            }
+        }
+        var changed = settingsChanged || created + updated > 0;
+        if (changed)
+        {
+            await audit.RecordAsync(actor, "register.imported", "register",
+                new JsonObject { ["created"] = created, ["updated"] = updated, ["unchanged"] = unchanged, ["taxonomyKeys"] = newTerms.Count }, cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return Outcome<ImportSummary>.Success(new ImportSummary(created, updated, unchanged, newTerms.Count, changed));
+    }
+
     private async Task<RegisterContext> ContextAsync(TaxonomyModel taxonomy, Guid? except, CancellationToken cancellationToken) => new(
         taxonomy,
         await OrganisationAsync(cancellationToken),
@@ -355,17 +494,38 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         var registered = new RegisteredActivity(record.Id, activity, record.CreatedAt, record.LastReviewedAt);
         return new ActivityView
         {
-            Name = activity.Name, Status = activity.Status, BusinessFunction = activity.BusinessFunction, Description = activity.Description,
-            Purposes = activity.Purposes, DataSubjects = activity.DataSubjects, DataCategories = activity.DataCategories,
-            LawfulBasis = activity.LawfulBasis, LawfulBasisDetail = activity.LawfulBasisDetail, ConsentPurpose = activity.ConsentPurpose,
-            LegitimateInterestsAssessment = activity.LegitimateInterestsAssessment, Article9Condition = activity.Article9Condition,
-            Schedule1Condition = activity.Schedule1Condition, AppropriatePolicyDocument = activity.AppropriatePolicyDocument,
-            Article10Condition = activity.Article10Condition, Sources = activity.Sources, Recipients = activity.Recipients,
-            JointControllers = activity.JointControllers, Transfers = activity.Transfers, Retention = activity.Retention,
-            SecurityMeasures = activity.SecurityMeasures, AutomatedDecisionMaking = activity.AutomatedDecisionMaking,
-            Systems = activity.Systems, Datasets = activity.Datasets, Dpia = activity.Dpia, Owner = activity.Owner,
-            Id = record.Id, Version = record.Version, CreatedAt = record.CreatedAt, UpdatedAt = record.UpdatedAt,
-            LastReviewedAt = record.LastReviewedAt, ReviewDueAt = RegisterChecks.ReviewDueAt(registered),
+            Name = activity.Name,
+            Status = activity.Status,
+            BusinessFunction = activity.BusinessFunction,
+            Description = activity.Description,
+            Purposes = activity.Purposes,
+            DataSubjects = activity.DataSubjects,
+            DataCategories = activity.DataCategories,
+            LawfulBasis = activity.LawfulBasis,
+            LawfulBasisDetail = activity.LawfulBasisDetail,
+            ConsentPurpose = activity.ConsentPurpose,
+            LegitimateInterestsAssessment = activity.LegitimateInterestsAssessment,
+            Article9Condition = activity.Article9Condition,
+            Schedule1Condition = activity.Schedule1Condition,
+            AppropriatePolicyDocument = activity.AppropriatePolicyDocument,
+            Article10Condition = activity.Article10Condition,
+            Sources = activity.Sources,
+            Recipients = activity.Recipients,
+            JointControllers = activity.JointControllers,
+            Transfers = activity.Transfers,
+            Retention = activity.Retention,
+            SecurityMeasures = activity.SecurityMeasures,
+            AutomatedDecisionMaking = activity.AutomatedDecisionMaking,
+            Systems = activity.Systems,
+            Datasets = activity.Datasets,
+            Dpia = activity.Dpia,
+            Owner = activity.Owner,
+            Id = record.Id,
+            Version = record.Version,
+            CreatedAt = record.CreatedAt,
+            UpdatedAt = record.UpdatedAt,
+            LastReviewedAt = record.LastReviewedAt,
+            ReviewDueAt = RegisterChecks.ReviewDueAt(registered),
             Overdue = RegisterChecks.IsOverdue(registered, time.GetUtcNow()),
             SpecialCategories = activity.DataCategories.SelectMany(taxonomy.SpecialCategoriesOf).Distinct().Select(s => JsonNamingPolicy.CamelCase.ConvertName(s.ToString())).Order().ToList(),
             CriminalOffenceData = activity.DataCategories.Any(TaxonomyModel.IsCriminalOffenceData),

@@ -233,8 +233,11 @@ public abstract class RegisterApiTests(StorageProvider provider) : AppTest(provi
         var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
         var saved = await dpo.PutAsJsonAsync("/api/register/organisation", new
         {
-            name = "Example Ltd", address = "1 High Street, London", email = "privacy@example.org",
-            dpo = new { name = "Dana Protection", email = "dpo@example.org" }, jurisdictions = new[] { "EU" },
+            name = "Example Ltd",
+            address = "1 High Street, London",
+            email = "privacy@example.org",
+            dpo = new { name = "Dana Protection", email = "dpo@example.org" },
+            jurisdictions = new[] { "EU" },
         });
         saved.StatusCode.ShouldBe(HttpStatusCode.OK, await saved.Content.ReadAsStringAsync());
         (await dpo.GetFromJsonAsync<JsonElement>("/api/register/organisation")).GetProperty("dpo").GetProperty("email").GetString().ShouldBe("dpo@example.org");

@@ -32,6 +32,7 @@ public static class DatawardCommandLine
             UserCommands.Create(),
             TokenCommands.Create(),
             AuditCommands.Create(),
+            Register.RegisterCommands.Create(),
         };
         var parsed = root.Parse(args);
         try
