@@ -61,6 +61,15 @@ public sealed class LiveServer : IAsyncLifetime
         Directory.CreateDirectory(Artifacts);
     }
 
+    /// <summary>Creates a staff account directly, as an administrator would have.</summary>
+    public async Task CreateUserAsync(string email, string role, string password)
+    {
+        await using var scope = app!.Services.CreateAsyncScope();
+        var outcome = await scope.ServiceProvider.GetRequiredService<Dataward.Platform.Security.StaffAccounts>()
+            .CreateAsync(email, role, password, Dataward.Audit.AuditActor.System);
+        outcome.Succeeded.ShouldBeTrue(outcome.Describe());
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Browser is not null)
