@@ -91,6 +91,15 @@ public static class RegisterCommands
             }, cancellationToken);
         });
 
-        return new Command("register", "The Data Processing Register (Art. 30).") { check, export, import };
+        var remind = new Command("remind", "E-mail the DPO the activities overdue or due for review within 14 days (serve does this every 6 hours).");
+        remind.SetAction((_, cancellationToken) => DatawardCommandLine.WithServicesAsync(async (services, ct) =>
+        {
+            var named = await services.GetRequiredService<ReviewReminders>().QueueDueAsync(ct);
+            var sent = await services.GetRequiredService<Platform.Email.EmailOutbox>().DispatchAsync(ct);
+            Console.WriteLine($"{named} activit{(named == 1 ? "y" : "ies")} in the reminder; {sent} message(s) sent.");
+            return ExitCodes.Ok;
+        }, cancellationToken));
+
+        return new Command("register", "The Data Processing Register (Art. 30).") { check, export, import, remind };
     }
 }

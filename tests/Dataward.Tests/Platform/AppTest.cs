@@ -17,7 +17,10 @@ public abstract class AppTest(StorageProvider provider) : IAsyncLifetime
     /// <summary>True to listen on a real loopback socket (Kestrel) instead of the in-memory test server.</summary>
     protected virtual bool UseKestrel => false;
 
-    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(provider, Settings, UseKestrel);
+    /// <summary>The fake clock's first instant.</summary>
+    protected virtual DateTimeOffset Start => TestApp.DefaultStart;
+
+    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(provider, Settings, UseKestrel, Start);
 
     public async ValueTask DisposeAsync()
     {

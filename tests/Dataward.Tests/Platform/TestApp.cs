@@ -46,11 +46,13 @@ public sealed class TestApp : IAsyncDisposable
 
     public TestDatabase Database => database;
 
+    public static readonly DateTimeOffset DefaultStart = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
     public static async Task<TestApp> StartAsync(StorageProvider provider, IDictionary<string, string?>? settings = null,
-        bool kestrel = false)
+        bool kestrel = false, DateTimeOffset? start = null)
     {
         var database = await TestDatabases.CreateAsync(provider);
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(start ?? DefaultStart);
         var logs = new CapturedLogs();
         var app = DatawardApp.Build([], HostMode.Serve, builder =>
         {
@@ -67,6 +69,9 @@ public sealed class TestApp : IAsyncDisposable
                 ["Storage:Provider"] = provider.ToString(),
                 ["ConnectionStrings:Dataward"] = database.ConnectionString,
                 ["Security:SignInAttemptsPerMinute"] = "1000",
+                // Tests run the jobs' work themselves (through the CLI), so nothing happens behind their back.
+                ["Jobs:Enabled"] = "false",
+                ["Email:OutboxFolder"] = Directory.CreateTempSubdirectory("dataward-outbox-").FullName,
             });
             if (settings is not null)
             {

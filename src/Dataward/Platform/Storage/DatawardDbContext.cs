@@ -37,6 +37,8 @@ public abstract class DatawardDbContext(DbContextOptions options)
         builder.ApplyConfiguration(new AuditEntryConfiguration());
         builder.ApplyConfiguration(new ApiTokenConfiguration());
         Register.RegisterConfiguration.Configure(builder);
+        Register.ReviewReminder.Configure(builder);
+        Email.OutboxMessage.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.
         builder.Entity<IdentityRole<Guid>>().HasData(StaffRoles.All.Select((role, i) => new IdentityRole<Guid>

@@ -55,13 +55,13 @@ public static class DatawardApp
         configure?.Invoke(builder);
 
         var storage = StorageSettings.FromConfiguration(builder.Configuration);
-        AddServices(builder, storage);
+        AddServices(builder, storage, mode);
         var app = builder.Build();
         MapPipeline(app);
         return app;
     }
 
-    private static void AddServices(WebApplicationBuilder builder, StorageSettings storage)
+    private static void AddServices(WebApplicationBuilder builder, StorageSettings storage, HostMode mode)
     {
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
@@ -167,6 +167,17 @@ public static class DatawardApp
         services.AddScoped<StaffSignIn>();
         services.AddScoped<ApiTokens>();
         services.AddScoped<Register.RegisterService>();
+        services.AddScoped<Register.ReviewReminders>();
+        services.AddScoped<Platform.Email.EmailOutbox>();
+        services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
+            .ValidateOnStart();
+        // Jobs:Enabled=false leaves the schedule to 'dataward register remind' and friends (tests, cron-driven set-ups).
+        if (mode == HostMode.Serve && builder.Configuration.GetValue("Jobs:Enabled", true))
+        {
+            services.AddHostedService<Platform.Email.OutboxDispatcher>();
+            services.AddHostedService<Register.ReviewReminderJob>();
+        }
     }
 
     private static void MapPipeline(WebApplication app)
