@@ -5,6 +5,9 @@ namespace Dataward.Browser.Tests;
 /// <summary>A new organisation's first minutes, in a real browser.</summary>
 public sealed class FirstAdministratorTests(LiveServer server) : IClassFixture<LiveServer>
 {
+    // Blazor's enhanced navigation changes the URL without a new load event; wait for the URL, then for content.
+    private static readonly PageWaitForURLOptions UrlChange = new() { WaitUntil = WaitUntilState.Commit };
+
     [Fact]
     public async Task The_first_administrator_signs_up_signs_in_and_opens_the_audit_trail()
     {
@@ -17,18 +20,18 @@ public sealed class FirstAdministratorTests(LiveServer server) : IClassFixture<L
         await page.GetByLabel("E-mail address").FillAsync("admin@example.org");
         await page.GetByLabel("Password").FillAsync("correct horse battery staple");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create administrator" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
-        (await page.TextContentAsync("main"))!.ShouldContain("admin@example.org");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", UrlChange);
+        await page.Locator("main", new() { HasText = "admin@example.org" }).WaitForAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/account/login");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/account/login", UrlChange);
         await page.GetByLabel("E-mail address").FillAsync("admin@example.org");
         await page.GetByLabel("Password").FillAsync("correct horse battery staple");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", UrlChange);
 
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/audit");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/audit", UrlChange);
         await page.GetByRole(AriaRole.Heading, new() { Name = "Audit trail", Level = 1 }).WaitForAsync();
         (await page.GetByTestId("chain-status").TextContentAsync())!.ShouldContain("Hash chain intact");
         var rows = await page.Locator("tbody tr").AllTextContentsAsync();
@@ -38,6 +41,7 @@ public sealed class FirstAdministratorTests(LiveServer server) : IClassFixture<L
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(server.Artifacts, "audit-trail.png"), FullPage = true });
 
         await page.GotoAsync("/audit?action=auth.sign_out");
+        await page.GetByTestId("chain-status").WaitForAsync();
         var filtered = await page.Locator("tbody tr").AllTextContentsAsync();
         filtered.ShouldAllBe(r => r.Contains("auth.sign_out"));
     }
