@@ -124,4 +124,32 @@ public sealed class RegisterUiTests() : AppTest(StorageProvider.Sqlite)
         (await staff.GetPageAsync("/register")).ShouldNotContain("New activity");
         (await staff.GetAsync("/register/new")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
     }
+
+    [Fact]
+    public async Task The_taxonomy_page_marks_special_categories_and_takes_the_organisations_own_keys()
+    {
+        await App.CreateUserAsync("dpo@example.org", StaffRoles.DataProtectionOfficer);
+        var ui = App.Ui();
+        await ui.SignInAsync("dpo@example.org");
+        var page = await ui.GetPageAsync("/register/taxonomy");
+        page.ShouldContain("user.health_and_medical.genetic");
+        page.ShouldContain("Art. 9: Genetic");
+        var added = await ui.SubmitAsync("/register/taxonomy?kind=dataCategories", "term", new Dictionary<string, string>
+        {
+            ["Term.Parent"] = "user.health_and_medical",
+            ["Term.Key"] = "user.health_and_medical.allergies",
+            ["Term.Name"] = "Allergies",
+        });
+        var after = await added.Content.ReadAsStringAsync();
+        after.ShouldContain("Added user.health_and_medical.allergies.");
+        after.ShouldContain("user.health_and_medical.allergies</code> (ours)");
+        var refused = await ui.SubmitAsync("/register/taxonomy?kind=dataCategories", "term", new Dictionary<string, string>
+        {
+            ["Term.Parent"] = "user.nothing",
+            ["Term.Key"] = "user.nothing.here",
+            ["Term.Name"] = "Nothing",
+        });
+        refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await ui.GetPageAsync("/register/taxonomy?kind=dataSubjects")).ShouldContain("customer");
+    }
 }
