@@ -90,28 +90,11 @@ public sealed class ReviewReminders(DatawardDbContext db, RegisterService regist
 
 /// <summary>Runs <see cref="ReviewReminders"/> every few hours while <c>serve</c> runs; several instances are safe
 /// because each reminder is recorded by activity and due date.</summary>
-public sealed partial class ReviewReminderJob(IServiceScopeFactory scopes, TimeProvider time, ILogger<ReviewReminderJob> logger) : BackgroundService
+public sealed class ReviewReminderJob(IServiceScopeFactory scopes, TimeProvider time, ILogger<ReviewReminderJob> logger)
+    : Platform.Jobs.PeriodicJob(scopes, time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromHours(6);
+    protected override TimeSpan Interval => TimeSpan.FromHours(6);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<ReviewReminders>().QueueDueAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Review reminders could not be queued; the next run tries again")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        services.GetRequiredService<ReviewReminders>().QueueDueAsync(cancellationToken);
 }

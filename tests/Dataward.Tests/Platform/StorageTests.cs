@@ -8,6 +8,22 @@ public sealed class StorageTests
 {
     private static readonly Dictionary<string, string> NoSettings = [];
 
+    /// <summary>Starts <c>dataward serve</c>, checks it is ready, and stops it.</summary>
+    private static async Task ServeAndCheckReadyAsync(IReadOnlyDictionary<string, string> environment, string workingDirectory)
+    {
+        var (process, address, output) = await DatawardProcess.ServeAsync(environment, workingDirectory, "--urls", "http://127.0.0.1:0");
+        try
+        {
+            using var http = new HttpClient { BaseAddress = address };
+            (await http.GetAsync("/health/ready")).IsSuccessStatusCode.ShouldBeTrue(output.ToString());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task Serve_creates_the_sqlite_file_applies_migrations_and_answers_health_checks()
     {
@@ -35,19 +51,8 @@ public sealed class StorageTests
     {
         var folder = Directory.CreateTempSubdirectory("dataward-path-").FullName;
         var file = Path.Combine(folder, "a", "b", "custom.db");
-        var environment = new Dictionary<string, string> { ["ConnectionStrings__Dataward"] = $"Data Source={file}" };
-        var (process, address, _) = await DatawardProcess.ServeAsync(environment, folder, "--urls", "http://127.0.0.1:0");
-        try
-        {
-            using var http = new HttpClient { BaseAddress = address };
-            (await http.GetAsync("/health/ready")).IsSuccessStatusCode.ShouldBeTrue();
-            File.Exists(file).ShouldBeTrue();
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        await ServeAndCheckReadyAsync(new Dictionary<string, string> { ["ConnectionStrings__Dataward"] = $"Data Source={file}" }, folder);
+        File.Exists(file).ShouldBeTrue();
     }
 
     [Fact]
@@ -113,17 +118,7 @@ public sealed class StorageTests
         var again = await DatawardProcess.RunAsync(env, null, "migrate");
         again.Stdout.ShouldContain("0 migration(s) applied");
 
-        var (process, address, _) = await DatawardProcess.ServeAsync(env, Path.GetTempPath(), "--urls", "http://127.0.0.1:0");
-        try
-        {
-            using var http = new HttpClient { BaseAddress = address };
-            (await http.GetAsync("/health/ready")).IsSuccessStatusCode.ShouldBeTrue();
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        await ServeAndCheckReadyAsync(env, Path.GetTempPath());
     }
 
     [Fact]
@@ -131,17 +126,7 @@ public sealed class StorageTests
     {
         await using var database = await TestDatabases.CreateAsync(StorageProvider.Postgres);
         var env = new Dictionary<string, string>(database.Environment) { ["Storage__MigrateOnStart"] = "true" };
-        var (process, address, _) = await DatawardProcess.ServeAsync(env, Path.GetTempPath(), "--urls", "http://127.0.0.1:0");
-        try
-        {
-            using var http = new HttpClient { BaseAddress = address };
-            (await http.GetAsync("/health/ready")).IsSuccessStatusCode.ShouldBeTrue();
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        await ServeAndCheckReadyAsync(env, Path.GetTempPath());
     }
 
     [Fact]

@@ -84,28 +84,11 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
 }
 
 /// <summary>Empties the outbox every few seconds while <c>serve</c> runs.</summary>
-public sealed partial class OutboxDispatcher(IServiceScopeFactory scopes, IOptions<EmailOptions> options, TimeProvider time,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+public sealed class OutboxDispatcher(IServiceScopeFactory scopes, IOptions<EmailOptions> options, TimeProvider time,
+    ILogger<OutboxDispatcher> logger) : Jobs.PeriodicJob(scopes, time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.DispatchIntervalSeconds), time);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<EmailOutbox>().DispatchAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The next tick tries again; the messages stay in the outbox.
-                LogDispatchFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.DispatchIntervalSeconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The outbox could not be dispatched")]
-    private static partial void LogDispatchFailed(ILogger logger, Exception exception);
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        services.GetRequiredService<EmailOutbox>().DispatchAsync(cancellationToken);
 }
