@@ -36,6 +36,7 @@ public static class DatasetEndpoints
     public static async Task<Results<JsonHttpResult<Dataset>, ContentHttpResult, ProblemHttpResult>> GetDataset(string key, string? format,
         DatasetService datasets, HttpResponse response, CancellationToken cancellationToken)
     {
+        format = format?.ToLowerInvariant();
         if (format is not (null or "json" or "yaml"))
         {
             return Problems.From(Domain.Outcome<bool>.Invalid("format", "Use json or yaml."));

@@ -60,7 +60,7 @@ public abstract class DatasetTests(StorageProvider provider) : AppTest(provider)
         JsonNode.DeepEquals(ReadYaml(exported.Stdout), ReadYaml(Example)).ShouldBeTrue(exported.Stdout);
 
         var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);
-        var yaml = await staff.GetStringAsync($"/api/datasets/{ExampleKey}?format=yaml");
+        var yaml = await staff.GetStringAsync($"/api/datasets/{ExampleKey}?format=YAML");
         JsonNode.DeepEquals(ReadYaml(yaml), ReadYaml(Example)).ShouldBeTrue(yaml);
         var json = await staff.GetStringAsync($"/api/datasets/{ExampleKey}");
         JsonNode.DeepEquals(JsonNode.Parse(json), ReadYaml(Example)!["dataset"]![0]).ShouldBeTrue(json);
