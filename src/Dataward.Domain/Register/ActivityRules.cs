@@ -87,10 +87,10 @@ public static partial class ActivityRules
     {
         for (var i = 0; i < keys.Count; i++)
         {
-            if (!taxonomy.Contains(kind, keys[i]))
+            // REG013: unknown keys are refused with the nearest valid ones.
+            if (taxonomy.Unknown(kind, keys[i], $"{field}[{i}]") is { } unknown)
             {
-                // REG013: unknown keys are refused with the nearest valid ones.
-                fail($"{field}[{i}]", $"'{keys[i]}' is not a known key. Did you mean {string.Join(", ", taxonomy.Suggest(kind, keys[i]).Select(k => $"'{k}'"))}?", "REG013");
+                fail(unknown.Field, unknown.Message, unknown.RuleId);
             }
         }
     }

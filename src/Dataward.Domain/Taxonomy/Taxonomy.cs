@@ -96,6 +96,12 @@ public sealed class Taxonomy
             .OrderBy(s => s.Score).ThenBy(s => s.Key, StringComparer.Ordinal)
             .Take(max).Select(s => s.Key).ToList();
 
+    /// <summary>REG013: null when <paramref name="key"/> exists, else a violation of <paramref name="field"/> naming
+    /// the nearest keys that do.</summary>
+    public Violation? Unknown(TaxonomyKind kind, string key, string field) => Contains(kind, key)
+        ? null
+        : new Violation(field, $"'{key}' is not a known key. Did you mean {string.Join(", ", Suggest(kind, key).Select(k => $"'{k}'"))}?", "REG013");
+
     public IReadOnlySet<SpecialCategory> SpecialCategoriesOf(string dataCategory) =>
         SpecialMarks.Where(m => IsSelfOrDescendant(dataCategory, m.Prefix)).Select(m => m.Mark).ToHashSet();
 

@@ -3,10 +3,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
+using Dataward.Connectors.Formats;
 using Dataward.Domain;
 using Dataward.Domain.Register;
 using Dataward.Domain.Taxonomy;
-using Dataward.Platform.Formats;
 
 namespace Dataward.Register;
 

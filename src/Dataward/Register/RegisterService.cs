@@ -285,10 +285,10 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
             return Outcome<PolicyRule>.Invalid("dataUses", "A rule needs at least one data category, data use, source or data subject.");
         }
         var taxonomy = await TaxonomyAsync(cancellationToken);
-        var unknown = rule.DataCategories.Where(k => !taxonomy.Contains(TaxonomyKind.DataCategories, k)).Select(k => ("dataCategories", k, TaxonomyKind.DataCategories))
-            .Concat(rule.DataUses.Where(k => !taxonomy.Contains(TaxonomyKind.DataUses, k)).Select(k => ("dataUses", k, TaxonomyKind.DataUses)))
-            .Concat(rule.DataSubjects.Where(k => !taxonomy.Contains(TaxonomyKind.DataSubjects, k)).Select(k => ("dataSubjects", k, TaxonomyKind.DataSubjects)))
-            .Select(u => new Violation(u.Item1, $"'{u.k}' is not a known key. Did you mean {string.Join(", ", taxonomy.Suggest(u.Item3, u.k).Select(s => $"'{s}'"))}?", "REG013"))
+        var unknown = rule.DataCategories.Select(k => taxonomy.Unknown(TaxonomyKind.DataCategories, k, "dataCategories"))
+            .Concat(rule.DataUses.Select(k => taxonomy.Unknown(TaxonomyKind.DataUses, k, "dataUses")))
+            .Concat(rule.DataSubjects.Select(k => taxonomy.Unknown(TaxonomyKind.DataSubjects, k, "dataSubjects")))
+            .OfType<Violation>()
             .ToArray();
         if (unknown.Length > 0)
         {

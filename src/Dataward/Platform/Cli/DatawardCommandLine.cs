@@ -33,6 +33,7 @@ public static class DatawardCommandLine
             TokenCommands.Create(),
             AuditCommands.Create(),
             Register.RegisterCommands.Create(),
+            Datasets.DatasetCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

@@ -1,4 +1,5 @@
 using Dataward.Audit;
+using Dataward.Datasets;
 using Dataward.Domain.Audit;
 using Dataward.Platform.Security;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -31,6 +32,10 @@ public abstract class DatawardDbContext(DbContextOptions options)
 
     public DbSet<Register.PolicyRuleRecord> PolicyRules => Set<Register.PolicyRuleRecord>();
 
+    public DbSet<DatasetRecord> Datasets => Set<DatasetRecord>();
+
+    public DbSet<SystemRecord> Systems => Set<SystemRecord>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -39,6 +44,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Register.RegisterConfiguration.Configure(builder);
         Register.ReviewReminder.Configure(builder);
         Email.OutboxMessage.Configure(builder);
+        DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.
         builder.Entity<IdentityRole<Guid>>().HasData(StaffRoles.All.Select((role, i) => new IdentityRole<Guid>

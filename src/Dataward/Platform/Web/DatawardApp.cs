@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Dataward.Audit;
 using Dataward.Components;
+using Dataward.Datasets;
 using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using Dataward.Register;
@@ -167,6 +168,7 @@ public static class DatawardApp
         services.AddScoped<StaffSignIn>();
         services.AddScoped<ApiTokens>();
         services.AddScoped<Register.RegisterService>();
+        services.AddScoped<DatasetService>();
         services.AddScoped<Register.ReviewReminders>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
@@ -209,6 +211,7 @@ public static class DatawardApp
         api.MapTokenEndpoints();
         api.MapRegisterEndpoints();
         api.MapTaxonomyEndpoints();
+        api.MapDatasetEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

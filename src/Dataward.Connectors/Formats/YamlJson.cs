@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlScalar = YamlDotNet.Core.Events.Scalar;
 
-namespace Dataward.Platform.Formats;
+namespace Dataward.Connectors.Formats;
 
 /// <summary>YAML in and out through the same JSON model the API uses, so one set of types and one set of rules
 /// validates both. Reading refuses what makes YAML dangerous to accept from people: anchors and aliases (the

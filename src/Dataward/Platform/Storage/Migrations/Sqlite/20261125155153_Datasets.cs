@@ -1,0 +1,59 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Dataward.Platform.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Datasets : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "datasets",
+                columns: table => new
+                {
+                    key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    name = table.Column<string>(type: "TEXT", nullable: true),
+                    description = table.Column<string>(type: "TEXT", nullable: true),
+                    document = table.Column<string>(type: "TEXT", nullable: false),
+                    collection_count = table.Column<int>(type: "INTEGER", nullable: false),
+                    field_count = table.Column<int>(type: "INTEGER", nullable: false),
+                    version = table.Column<int>(type: "INTEGER", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    updated_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_datasets", x => x.key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "systems",
+                columns: table => new
+                {
+                    key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    owner = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    datasets = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_systems", x => x.key);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "datasets");
+
+            migrationBuilder.DropTable(
+                name: "systems");
+        }
+    }
+}
