@@ -16,17 +16,13 @@ public static class DatasetCommands
         import.SetAction(async (parseResult, cancellationToken) =>
         {
             var file = parseResult.GetValue(path)!;
-            if (!file.Exists)
+            var (text, error) = await InputFile.ReadAsync(file, FidesDatasetFile.MaxBytes, cancellationToken);
+            if (text is null)
             {
-                await Console.Error.WriteLineAsync($"{file.FullName}: no such file.");
+                await Console.Error.WriteLineAsync(error);
                 return ExitCodes.BadInput;
             }
-            if (file.Length > FidesDatasetFile.MaxBytes)
-            {
-                await Console.Error.WriteLineAsync($"{file.FullName}: larger than {FidesDatasetFile.MaxBytes / 1024 / 1024} MB; refused.");
-                return ExitCodes.BadInput;
-            }
-            var parsed = FidesDatasetFile.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken));
+            var parsed = FidesDatasetFile.Parse(text);
             if (!parsed.Succeeded)
             {
                 await Console.Error.WriteLineAsync($"Nothing was imported:{Environment.NewLine}{parsed.Describe()}");

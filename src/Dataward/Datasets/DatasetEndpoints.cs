@@ -54,13 +54,12 @@ public static class DatasetEndpoints
     public static async Task<Results<Created<DatasetImportSummary>, Ok<DatasetImportSummary>, ProblemHttpResult>> ImportDatasets(
         HttpRequest request, bool? replace, DatasetService datasets, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > FidesDatasetFile.MaxBytes)
+        var (text, refusal) = await TextUpload.ReadAsync(request, FidesDatasetFile.MaxBytes, "dataset file", cancellationToken);
+        if (text is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-                detail: $"A dataset file is at most {FidesDatasetFile.MaxBytes / 1024 / 1024} MB.");
+            return refusal!;
         }
-        using var reader = new StreamReader(request.Body);
-        var parsed = FidesDatasetFile.Parse(await reader.ReadToEndAsync(cancellationToken));
+        var parsed = FidesDatasetFile.Parse(text);
         if (!parsed.Succeeded)
         {
             return Problems.From(parsed);

@@ -59,17 +59,13 @@ public static class RegisterCommands
         import.SetAction(async (parseResult, cancellationToken) =>
         {
             var file = parseResult.GetValue(path)!;
-            if (!file.Exists)
+            var (text, error) = await InputFile.ReadAsync(file, RegisterFile.MaxBytes, cancellationToken);
+            if (text is null)
             {
-                await Console.Error.WriteLineAsync($"{file.FullName}: no such file.");
+                await Console.Error.WriteLineAsync(error);
                 return ExitCodes.BadInput;
             }
-            if (file.Length > RegisterFile.MaxBytes)
-            {
-                await Console.Error.WriteLineAsync($"{file.FullName}: larger than {RegisterFile.MaxBytes / 1024 / 1024} MB; refused.");
-                return ExitCodes.BadInput;
-            }
-            var parsed = RegisterFile.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken));
+            var parsed = RegisterFile.Parse(text);
             if (!parsed.Succeeded)
             {
                 await Console.Error.WriteLineAsync(parsed.Describe());

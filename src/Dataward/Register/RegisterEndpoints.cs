@@ -43,7 +43,8 @@ public static class RegisterEndpoints
         register.MapGet("/export", Export).WithSummary("The whole register as YAML (default), JSON, CSV or XLSX (ICO template columns)")
             .Produces<RegisterDocument>(StatusCodes.Status200OK, "application/json", "application/yaml", "text/csv");
         register.MapPost("/import", Import).WithSummary("Apply a YAML or JSON register file; nothing changes if any part is invalid")
-            .Accepts<RegisterDocument>("application/yaml", "application/json").RequireAuthorization(Policies.EditRegister);
+            .Accepts<RegisterDocument>("application/yaml", "application/json").RequireAuthorization(Policies.EditRegister)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(RegisterFile.MaxBytes));
         register.MapGet("/check", Check).WithSummary("Run the register checks (REG015-REG020 and policy rules)");
         register.MapGet("/policies", ListPolicies).WithSummary("Policy prohibitions: the shipped defaults and the organisation's own");
         register.MapPost("/policies", AddPolicy).WithSummary("Add a prohibition (data category x use x source x subject)").RequireAuthorization(Policies.EditRegister);
@@ -158,13 +159,12 @@ public static class RegisterEndpoints
     public static async Task<Results<Ok<ImportSummary>, ProblemHttpResult>> Import(HttpRequest request, RegisterService register,
         ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > RegisterFile.MaxBytes)
+        var (text, refusal) = await TextUpload.ReadAsync(request, RegisterFile.MaxBytes, "register file", cancellationToken);
+        if (text is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
-                detail: $"A register file is at most {RegisterFile.MaxBytes / 1024 / 1024} MB.");
+            return refusal!;
         }
-        using var reader = new StreamReader(request.Body);
-        var parsed = RegisterFile.Parse(await reader.ReadToEndAsync(cancellationToken));
+        var parsed = RegisterFile.Parse(text);
         if (!parsed.Succeeded)
         {
             return Problems.From(parsed);

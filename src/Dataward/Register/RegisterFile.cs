@@ -86,7 +86,7 @@ public static class RegisterFile
         catch (JsonException e)
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "file" : e.Path.TrimStart('$', '.');
-            return Outcome<RegisterDocument>.Invalid(field, e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+            return Outcome<RegisterDocument>.Invalid(field, e.Message.Contains("maximum configured depth", StringComparison.Ordinal)
                 ? "The document is nested too deeply."
                 : $"The value at '{e.Path}' is missing, unknown or not of the expected type.");
         }

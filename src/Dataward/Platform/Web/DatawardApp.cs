@@ -186,7 +186,8 @@ public static class DatawardApp
     {
         app.UseExceptionHandler();
         app.UseWhen(c => IsApi(c.Request), b => b.UseStatusCodePages());
-        app.UseWhen(c => !IsApi(c.Request), b => b.UseStatusCodePagesWithReExecute("/status/{0}"));
+        // A fresh scope for the re-executed page: Blazor services of the first render cannot be reused.
+        app.UseWhen(c => !IsApi(c.Request), b => b.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true));
         app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {

@@ -1,0 +1,35 @@
+using System.Net;
+using Dataward.Platform.Security;
+using Dataward.Platform.Storage;
+
+namespace Dataward.Tests.Platform;
+
+/// <summary>Every page, with odd ids and query values, answers with something a person can read: never a 500.</summary>
+public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
+{
+    private static readonly string Missing = Guid.NewGuid().ToString();
+
+    public static TheoryData<string> Pages() =>
+    [
+        "/", "/account", "/account/two-factor", "/audit", "/audit?page=-1&from=notadate&to=%00&action=" + new string('x', 3000),
+        "/users", "/tokens", "/register", "/register?status=nonsense&lawfulBasis=whim&special=maybe&overdue=yes", "/register/new",
+        $"/register/{Missing}", $"/register/{Missing}/edit", $"/register/{Missing}/diff/1/2", "/register/print",
+        "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
+        "/status/999", "/no/such/page",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task A_signed_in_administrator_never_gets_a_server_error(string path)
+    {
+        await App.CreateUserAsync("admin@example.org", StaffRoles.Administrator);
+        var ui = App.Ui();
+        await ui.SignInAsync("admin@example.org");
+        var response = await ui.GetAsync(path);
+        ((int)response.StatusCode).ShouldBeLessThan(500, await response.Content.ReadAsStringAsync());
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            (await response.Content.ReadAsStringAsync()).ShouldContain("<h1");
+        }
+    }
+}
