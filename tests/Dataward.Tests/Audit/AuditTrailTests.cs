@@ -191,6 +191,7 @@ public abstract class AuditTrailTests(StorageProvider provider) : AppTest(provid
         var page = await ui.GetPageAsync("/audit?action=auth.");
         page.ShouldContain("Hash chain intact");
         page.ShouldContain("auth.sign_in");
+        page.ShouldContain(">auditor@example.org<", customMessage: "references are shown as the names staff know");
         page.ShouldNotContain("test.event");
         (await ui.GetPageAsync("/audit")).ShouldContain("test.event");
 

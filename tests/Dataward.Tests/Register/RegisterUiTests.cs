@@ -71,6 +71,7 @@ public sealed class RegisterUiTests() : AppTest(StorageProvider.Sqlite)
         var page = await reviewed.Content.ReadAsStringAsync();
         page.ShouldContain("Review signed off.");
         page.ShouldContain("All current.");
+        page.ShouldContain("by dpo@example.org");
         (await App.WithDbAsync(db => db.ActivityReviews.CountAsync())).ShouldBe(1);
     }
 

@@ -167,6 +167,7 @@ public static class DatawardApp
         services.AddScoped<StaffAccounts>();
         services.AddScoped<StaffSignIn>();
         services.AddScoped<ApiTokens>();
+        services.AddScoped<ActorNames>();
         services.AddScoped<Register.RegisterService>();
         services.AddScoped<DatasetService>();
         services.AddScoped<Register.ReviewReminders>();
