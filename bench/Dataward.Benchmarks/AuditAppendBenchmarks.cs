@@ -71,6 +71,7 @@ public class AuditAppendBenchmarks
         {
             ["Storage:Provider"] = Provider.ToString(),
             ["ConnectionStrings:Dataward"] = connectionString,
+            ["Security:MasterKey"] = Convert.ToBase64String(Dataward.Platform.Security.KeyRing.NewKey()),
         }));
         await StorageRegistration.MigrateAsync(app.Services);
 

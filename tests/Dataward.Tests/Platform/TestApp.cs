@@ -71,6 +71,7 @@ public sealed class TestApp : IAsyncDisposable
                 ["Security:SignInAttemptsPerMinute"] = "1000",
                 // Tests run the jobs' work themselves (through the CLI), so nothing happens behind their back.
                 ["Jobs:Enabled"] = "false",
+                ["Security:MasterKey"] = provider == StorageProvider.Postgres ? TestDatabase.TestMasterKey : null,
                 ["Email:OutboxFolder"] = Directory.CreateTempSubdirectory("dataward-outbox-").FullName,
             });
             if (settings is not null)

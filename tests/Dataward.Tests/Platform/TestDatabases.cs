@@ -75,12 +75,22 @@ public sealed class TestDatabase(StorageProvider provider, string connectionStri
 
     public string ConnectionString { get; } = connectionString;
 
-    /// <summary>The environment a <c>dataward</c> process needs to use this database.</summary>
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
-    {
-        ["Storage__Provider"] = Provider.ToString(),
-        ["ConnectionStrings__Dataward"] = ConnectionString,
-    };
+    /// <summary>A fixed master key for PostgreSQL test databases (SQLite keeps its own beside the file).</summary>
+    public const string TestMasterKey = "ZGF0YXdhcmQtdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGU=";
+
+    /// <summary>The settings a <c>dataward</c> process needs to use this database.</summary>
+    public IReadOnlyDictionary<string, string> Environment => Provider == StorageProvider.Postgres
+        ? new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = Provider.ToString(),
+            ["ConnectionStrings__Dataward"] = ConnectionString,
+            ["Security__MasterKey"] = TestMasterKey,
+        }
+        : new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = Provider.ToString(),
+            ["ConnectionStrings__Dataward"] = ConnectionString,
+        };
 
     public ValueTask DisposeAsync() => new(drop());
 }

@@ -46,6 +46,11 @@ public abstract class ReviewReminderTests(StorageProvider provider) : AppTest(pr
         message.TextBody!.ShouldContain("Customer accounts: OVERDUE since");
         message.TextBody!.ShouldNotContain("Staff directory", customMessage: "drafts are not reviewed");
 
+        var stored = await App.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            db.Set<Dataward.Platform.Email.OutboxMessage>()));
+        stored.SentAt.ShouldNotBeNull();
+        stored.To.ShouldNotContain("example.org", customMessage: "the address waits in the outbox encrypted");
+
         var second = await DatawardProcess.RunAsync(env, null, "register", "remind");
         second.Stdout.ShouldContain("0 activities in the reminder; 0 message(s) sent.");
         smtp.Messages.Count.ShouldBe(1);

@@ -1,3 +1,4 @@
+using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -9,15 +10,17 @@ namespace Dataward.Platform.Email;
 
 /// <summary>Queues messages with the caller's changes and delivers them: to .eml files (the default) or over SMTP
 /// with MailKit. Failed deliveries are retried with growing delays; logs name the purpose, never the address.</summary>
-public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOptions> options, TimeProvider time, ILogger<EmailOutbox> logger)
+public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOptions> options, KeyRing keys, TimeProvider time, ILogger<EmailOutbox> logger)
 {
     public const int MaxAttempts = 8;
+    private const string RecipientPurpose = "email.to";
 
     /// <summary>Adds a message to the caller's unit of work; it is sent once the caller's transaction commits.</summary>
     public void Enqueue(string to, string subject, string body, string purpose)
     {
         var now = time.GetUtcNow();
-        db.Add(new OutboxMessage { To = to, Subject = subject, Body = body, Purpose = purpose, CreatedAt = now, NextAttemptAt = now });
+        // The address is personal data: it waits in the outbox encrypted.
+        db.Add(new OutboxMessage { To = keys.Encrypt(to, RecipientPurpose), Subject = subject, Body = body, Purpose = purpose, CreatedAt = now, NextAttemptAt = now });
     }
 
     /// <summary>Sends every message that is due; returns how many were delivered. Safe to run from several places:
@@ -38,7 +41,8 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
                 LogSent(logger, message.Id, message.Purpose);
             }
             catch (Exception e) when (e is IOException or SmtpCommandException or SmtpProtocolException or AuthenticationException
-                                          or System.Net.Sockets.SocketException or SslHandshakeException or UnauthorizedAccessException)
+                                          or System.Net.Sockets.SocketException or SslHandshakeException or UnauthorizedAccessException
+                                          or System.Security.Cryptography.CryptographicException or FormatException)
             {
                 message.Attempts++;
                 message.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
@@ -55,7 +59,7 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
         var settings = options.Value;
         var mime = new MimeMessage();
         mime.From.Add(MailboxAddress.Parse(settings.From));
-        mime.To.Add(MailboxAddress.Parse(message.To));
+        mime.To.Add(MailboxAddress.Parse(keys.Decrypt(message.To, RecipientPurpose)));
         mime.Subject = message.Subject;
         mime.MessageId = $"{message.Id}@dataward";
         mime.Date = message.CreatedAt;

@@ -7,6 +7,7 @@ namespace Dataward.Platform.Email;
 public sealed class OutboxMessage
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();
+    /// <summary>The recipient, encrypted with the key ring (purpose <c>email.to</c>).</summary>
     public required string To { get; set; }
     public required string Subject { get; set; }
     public required string Body { get; set; }
@@ -23,7 +24,7 @@ public sealed class OutboxMessage
         e.ToTable("email_outbox");
         e.HasKey(m => m.Id);
         e.Property(m => m.Id).HasColumnName("id").ValueGeneratedNever();
-        e.Property(m => m.To).HasColumnName("to_address").HasMaxLength(320);
+        e.Property(m => m.To).HasColumnName("to_address").HasMaxLength(1000);
         e.Property(m => m.Subject).HasColumnName("subject").HasMaxLength(300);
         e.Property(m => m.Body).HasColumnName("body");
         e.Property(m => m.Purpose).HasColumnName("purpose").HasMaxLength(100);

@@ -69,6 +69,7 @@ public static class DatawardApp
         services.AddDatawardStorage(storage);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var security = SecurityOptions.FromConfiguration(builder.Configuration);
+        services.AddSingleton(KeyRing.FromConfiguration(builder.Configuration, storage));
 
         services.AddIdentityCore<StaffUser>(o =>
             {

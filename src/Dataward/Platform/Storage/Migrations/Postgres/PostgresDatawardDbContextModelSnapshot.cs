@@ -212,8 +212,8 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
                     b.Property<string>("To")
                         .IsRequired()
-                        .HasMaxLength(320)
-                        .HasColumnType("character varying(320)")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
                         .HasColumnName("to_address");
 
                     b.HasKey("Id");

@@ -206,7 +206,7 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 
                     b.Property<string>("To")
                         .IsRequired()
-                        .HasMaxLength(320)
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT")
                         .HasColumnName("to_address");
 

@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dataward.Platform.Storage;
+
+namespace Dataward.Platform.Security;
+
+/// <summary>Encryption of personal data and secrets at rest (AES-256-GCM) and keyed hashes for looking them up
+/// (HMAC-SHA256), under master keys from configuration. The first key encrypts; every key decrypts, so keys rotate
+/// by putting a new one first. Each use ("email.to", "consent.subject") gets its own derived key, and the purpose is
+/// bound to the ciphertext, so a value cannot be moved to another column and still decrypt.</summary>
+public sealed class KeyRing
+{
+    private const string Version = "v1";
+    private const int NonceBytes = 12;
+    private const int TagBytes = 16;
+    private readonly IReadOnlyList<(string Id, byte[] Key)> keys;
+
+    public KeyRing(IReadOnlyList<byte[]> masterKeys)
+    {
+        if (masterKeys.Count == 0 || masterKeys.Any(k => k.Length != 32))
+        {
+            throw new ArgumentException("A key ring needs one or more 32-byte keys.", nameof(masterKeys));
+        }
+        keys = masterKeys.Select(k => (Convert.ToHexStringLower(SHA256.HashData(k))[..8], k)).ToList();
+    }
+
+    /// <summary>The id of the key new values are encrypted with.</summary>
+    public string ActiveKeyId => keys[0].Id;
+
+    public string Encrypt(string plaintext, string purpose)
+    {
+        var (id, master) = keys[0];
+        var key = Derive(master, "encrypt", purpose);
+        var plain = Encoding.UTF8.GetBytes(plaintext);
+        var output = new byte[NonceBytes + plain.Length + TagBytes];
+        var nonce = output.AsSpan(0, NonceBytes);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(key, TagBytes);
+        aes.Encrypt(nonce, plain, output.AsSpan(NonceBytes, plain.Length), output.AsSpan(NonceBytes + plain.Length), Encoding.UTF8.GetBytes(purpose));
+        return $"{Version}.{id}.{Convert.ToBase64String(output)}";
+    }
+
+    /// <summary>The plaintext, or <see cref="CryptographicException"/> if the value was altered, belongs to another
+    /// purpose, or was encrypted under a key no longer in the ring.</summary>
+    public string Decrypt(string ciphertext, string purpose)
+    {
+        var parts = ciphertext.Split('.', 3);
+        if (parts.Length != 3 || parts[0] != Version)
+        {
+            throw new CryptographicException("Not a Dataward ciphertext.");
+        }
+        var master = keys.FirstOrDefault(k => k.Id == parts[1]).Key
+            ?? throw new CryptographicException($"Key {parts[1]} is not in the key ring.");
+        var data = Convert.FromBase64String(parts[2]);
+        if (data.Length < NonceBytes + TagBytes)
+        {
+            throw new CryptographicException("The ciphertext is truncated.");
+        }
+        var plain = new byte[data.Length - NonceBytes - TagBytes];
+        using var aes = new AesGcm(Derive(master, "encrypt", purpose), TagBytes);
+        aes.Decrypt(data.AsSpan(0, NonceBytes), data.AsSpan(NonceBytes, plain.Length), data.AsSpan(NonceBytes + plain.Length), plain,
+            Encoding.UTF8.GetBytes(purpose));
+        return Encoding.UTF8.GetString(plain);
+    }
+
+    /// <summary>A keyed hash for equality lookups. It uses the oldest key in the ring, so rotating the encryption key
+    /// does not move every lookup; retiring that key means re-hashing.</summary>
+    public string Hash(string value, string purpose) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Derive(keys[^1].Key, "hash", purpose), Encoding.UTF8.GetBytes(value)));
+
+    private static byte[] Derive(byte[] master, string use, string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.UTF8.GetBytes($"dataward:{use}:{purpose}"));
+
+    public static byte[] NewKey() => RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Keys from <c>Security:MasterKey</c> (base64, 32 bytes) and <c>Security:PreviousMasterKeys</c> (comma-separated,
+    /// newest first). Without a configured key, SQLite keeps one in <c>master.key</c> beside the database file, created on
+    /// first use; PostgreSQL, shared by many instances, requires the setting.</summary>
+    public static KeyRing FromConfiguration(IConfiguration configuration, StorageSettings storage)
+    {
+        var configured = configuration["Security:MasterKey"];
+        byte[] active;
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            active = Parse(configured, "Security:MasterKey");
+        }
+        else if (storage.SqliteFilePath() is { } database)
+        {
+            active = LocalKey(Path.Combine(Path.GetDirectoryName(database)!, "master.key"));
+        }
+        else
+        {
+            throw new ConfigurationException("Security:MasterKey",
+                "is required with PostgreSQL: 32 random bytes in base64 (e.g. `openssl rand -base64 32`), the same on every instance.");
+        }
+        var previous = (configuration["Security:PreviousMasterKeys"] ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => Parse(k, "Security:PreviousMasterKeys"));
+        return new KeyRing([active, .. previous]);
+    }
+
+    private static byte[] Parse(string base64, string key)
+    {
+        try
+        {
+            var bytes = Convert.FromBase64String(base64.Trim());
+            return bytes.Length == 32 ? bytes : throw new ConfigurationException(key, $"must be 32 bytes; it is {bytes.Length}.");
+        }
+        catch (FormatException)
+        {
+            throw new ConfigurationException(key, "is not base64.");
+        }
+    }
+
+    private static byte[] LocalKey(string path)
+    {
+        if (File.Exists(path))
+        {
+            return Parse(File.ReadAllText(path), path);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var key = NewKey();
+        // Readable by this user only: the key decrypts everything personal in the database beside it.
+        File.WriteAllText(path, Convert.ToBase64String(key));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return key;
+    }
+}

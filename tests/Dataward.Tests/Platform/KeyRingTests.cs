@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Dataward.Platform.Security;
+using Dataward.Platform.Storage;
+using Microsoft.Extensions.Configuration;
+
+namespace Dataward.Tests.Platform;
+
+public sealed class KeyRingTests
+{
+    [Fact]
+    public void Values_round_trip_and_each_encryption_differs()
+    {
+        var ring = new KeyRing([KeyRing.NewKey()]);
+        var one = ring.Encrypt("ana@example.com", "email.to");
+        var two = ring.Encrypt("ana@example.com", "email.to");
+        one.ShouldNotBe(two);
+        one.ShouldNotContain("ana");
+        ring.Decrypt(one, "email.to").ShouldBe("ana@example.com");
+    }
+
+    [Fact]
+    public void An_altered_value_or_a_value_moved_to_another_purpose_does_not_decrypt()
+    {
+        var ring = new KeyRing([KeyRing.NewKey()]);
+        var sealedValue = ring.Encrypt("ana@example.com", "email.to");
+        Should.Throw<CryptographicException>(() => ring.Decrypt(sealedValue, "consent.subject"));
+        var bytes = Convert.FromBase64String(sealedValue.Split('.')[2]);
+        bytes[^1] ^= 1;
+        Should.Throw<CryptographicException>(() => ring.Decrypt($"v1.{ring.ActiveKeyId}.{Convert.ToBase64String(bytes)}", "email.to"));
+    }
+
+    [Fact]
+    public void A_rotated_ring_encrypts_with_the_new_key_and_still_reads_and_hashes_with_the_old()
+    {
+        var old = KeyRing.NewKey();
+        var before = new KeyRing([old]);
+        var sealedValue = before.Encrypt("ana@example.com", "email.to");
+        var after = new KeyRing([KeyRing.NewKey(), old]);
+        after.Decrypt(sealedValue, "email.to").ShouldBe("ana@example.com");
+        after.ActiveKeyId.ShouldNotBe(before.ActiveKeyId);
+        after.Encrypt("x", "email.to").ShouldContain($".{after.ActiveKeyId}.");
+        after.Hash("ana@example.com", "consent.subject").ShouldBe(before.Hash("ana@example.com", "consent.subject"));
+        after.Hash("ana@example.com", "other").ShouldNotBe(after.Hash("ana@example.com", "consent.subject"));
+        Should.Throw<CryptographicException>(() => new KeyRing([KeyRing.NewKey()]).Decrypt(sealedValue, "email.to"));
+    }
+
+    [Theory]
+    [InlineData("not base64!", "not base64")]
+    [InlineData("c2hvcnQ=", "must be 32 bytes")]
+    public void A_bad_master_key_is_refused_naming_the_setting(string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Security:MasterKey"] = value }).Build();
+        var error = Should.Throw<ConfigurationException>(() => KeyRing.FromConfiguration(configuration, new StorageSettings(StorageProvider.Sqlite, "Data Source=x.db", true)));
+        error.Message.ShouldContain("Security:MasterKey");
+        error.Message.ShouldContain(message);
+    }
+
+    [Fact]
+    public void Postgres_without_a_master_key_is_refused_and_sqlite_keeps_one_beside_its_file()
+    {
+        var empty = new ConfigurationBuilder().Build();
+        Should.Throw<ConfigurationException>(() => KeyRing.FromConfiguration(empty, new StorageSettings(StorageProvider.Postgres, "Host=x", false)))
+            .Message.ShouldContain("Security:MasterKey");
+        var folder = Directory.CreateTempSubdirectory("dataward-key-").FullName;
+        var sqlite = new StorageSettings(StorageProvider.Sqlite, $"Data Source={Path.Combine(folder, "d.db")}", true);
+        var first = KeyRing.FromConfiguration(empty, sqlite);
+        var second = KeyRing.FromConfiguration(empty, sqlite);
+        second.ActiveKeyId.ShouldBe(first.ActiveKeyId);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(Path.Combine(folder, "master.key")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}
