@@ -271,6 +271,16 @@ public abstract class AccountTests(StorageProvider provider) : AppTest(provider)
     }
 
     [Fact]
+    public async Task Session_keys_are_stored_encrypted_with_the_key_ring()
+    {
+        await App.CreateUserAsync("staff@example.org", StaffRoles.Staff);
+        (await App.Ui().SignInAsync("staff@example.org")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        var stored = await App.WithDbAsync(db => db.DataProtectionKeys.Select(k => k.Xml).ToListAsync());
+        stored.ShouldNotBeEmpty();
+        stored.ShouldAllBe(xml => xml!.Contains("encryptedKey") && !xml.Contains("<masterKey"));
+    }
+
+    [Fact]
     public async Task Forms_without_an_antiforgery_token_are_refused()
     {
         await App.CreateUserAsync("staff@example.org", StaffRoles.Staff);

@@ -69,7 +69,8 @@ public static class DatawardApp
         services.AddDatawardStorage(storage);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var security = SecurityOptions.FromConfiguration(builder.Configuration);
-        services.AddSingleton(KeyRing.FromConfiguration(builder.Configuration, storage));
+        var keyRing = KeyRing.FromConfiguration(builder.Configuration, storage);
+        services.AddSingleton(keyRing);
 
         services.AddIdentityCore<StaffUser>(o =>
             {
@@ -125,6 +126,7 @@ public static class DatawardApp
             .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
+        services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
 
         services.AddRazorComponents();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
