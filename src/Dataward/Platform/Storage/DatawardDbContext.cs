@@ -44,6 +44,8 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Register.RegisterConfiguration.Configure(builder);
         Register.ReviewReminder.Configure(builder);
         Email.OutboxMessage.Configure(builder);
+        Consent.ConsentConfiguration.Configure(builder);
+        Notices.NoticeRecord.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -7,6 +7,8 @@ using Dataward.Datasets;
 using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using Dataward.Register;
+using Dataward.Consent;
+using Dataward.Notices;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -174,6 +176,8 @@ public static class DatawardApp
         services.AddScoped<Register.RegisterService>();
         services.AddScoped<DatasetService>();
         services.AddScoped<Register.ReviewReminders>();
+        services.AddScoped<Consent.ConsentService>();
+        services.AddScoped<Notices.NoticeService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -216,6 +220,8 @@ public static class DatawardApp
         api.MapTokenEndpoints();
         api.MapRegisterEndpoints();
         api.MapTaxonomyEndpoints();
+        api.MapConsentEndpoints();
+        api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 

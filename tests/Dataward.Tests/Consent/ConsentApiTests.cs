@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dataward.Platform.Security;
+using Dataward.Platform.Storage;
+using Dataward.Tests.Platform;
+using Microsoft.EntityFrameworkCore;
+
+namespace Dataward.Tests.Consent;
+
+public sealed class ConsentApiTests_Sqlite() : ConsentApiTests(StorageProvider.Sqlite);
+
+public sealed class ConsentApiTests_Postgres() : ConsentApiTests(StorageProvider.Postgres);
+
+/// <summary>The consent ledger through its API: purposes, notices, events, checks and receipts, on both databases.</summary>
+public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provider)
+{
+    private const string Ana = "Ana.Lopez@Example.com";
+
+    private async Task<(HttpClient Dpo, HttpClient App, string Version)> ArrangeAsync(bool explicitPurpose = false)
+    {
+        var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new
+        {
+            key = "newsletter",
+            title = "Monthly newsletter",
+            description = "News about our products, once a month.",
+            @explicit = explicitPurpose,
+        })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var draft = await (await dpo.PostAsJsonAsync("/api/notices", new
+        {
+            language = "en",
+            title = "Privacy notice",
+            body = "# How we use your data\n...",
+            substantial = true,
+            purposes = new[] { "newsletter" },
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        var published = await (await dpo.PostAsync($"/api/notices/{draft.GetProperty("id").GetGuid()}/publish", null)).Content.ReadFromJsonAsync<JsonElement>();
+        return (dpo, await App.ClientWithRoleAsync(StaffRoles.Staff), published.GetProperty("version").GetString()!);
+    }
+
+    private static async Task<JsonElement> CheckAsync(HttpClient client, string subject, string purpose) =>
+        await client.GetFromJsonAsync<JsonElement>($"/api/consent/check?subject={Uri.EscapeDataString(subject)}&purpose={purpose}");
+
+    [Fact]
+    public async Task Consent_given_then_withdrawn_is_allowed_then_denied_with_its_basis()
+    {
+        var (_, app, version) = await ArrangeAsync();
+        (await CheckAsync(app, Ana, "newsletter")).GetProperty("allowed").GetBoolean().ShouldBeFalse();
+
+        var given = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "given",
+            noticeVersion = version,
+            method = "api",
+            evidence = new { formId = "signup", wording = "Send me the monthly newsletter", language = "en" },
+        });
+        given.StatusCode.ShouldBe(HttpStatusCode.Created, await given.Content.ReadAsStringAsync());
+        var eventId = (await given.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetGuid();
+
+        // Identifiers are compared normalised: case and spaces do not matter for e-mail addresses.
+        var allowed = await CheckAsync(app, "  ana.lopez@example.COM ", "newsletter");
+        allowed.GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        allowed.GetProperty("eventId").GetGuid().ShouldBe(eventId);
+        allowed.GetProperty("noticeVersion").GetString().ShouldBe(version);
+
+        (await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "withdrawn", method = "api" }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        var denied = await CheckAsync(app, Ana, "newsletter");
+        denied.GetProperty("allowed").GetBoolean().ShouldBeFalse();
+        denied.GetProperty("state").GetString().ShouldBe("withdrawn");
+    }
+
+    [Fact]
+    public async Task CNS011_a_withdrawal_never_preceded_by_consent_is_recorded_as_a_refusal()
+    {
+        var (_, app, _) = await ArrangeAsync();
+        var refused = await app.PostAsJsonAsync("/api/consent/events", new { subject = "bo@example.com", purpose = "newsletter", action = "withdrawn", method = "web" });
+        refused.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString().ShouldBe("refused");
+        (await CheckAsync(app, "bo@example.com", "newsletter")).GetProperty("allowed").GetBoolean().ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("unknown-purpose", "1", false, "purpose", "CNS003")]
+    [InlineData("newsletter", "999", false, "noticeVersion", "CNS003")]
+    [InlineData("newsletter", null, false, "noticeVersion", "CNS003")]
+    [InlineData("newsletter", "1", true, "evidence.preChecked", "CNS004")]
+    public async Task Invalid_events_are_refused_naming_the_field_and_nothing_is_recorded(string purpose, string? version, bool preChecked, string field, string rule)
+    {
+        var (_, app, _) = await ArrangeAsync();
+        var response = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose,
+            action = "given",
+            noticeVersion = version,
+            method = "web",
+            evidence = new { preChecked, wording = "Yes please" },
+        });
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("ruleId").GetString().ShouldBe(rule);
+        problem.GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue();
+        (await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().CountAsync())).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task CNS025_future_events_and_backdated_web_events_are_refused_but_paper_may_be_backdated()
+    {
+        var (_, app, version) = await ArrangeAsync();
+        var future = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "withdrawn",
+            method = "api",
+            occurredAt = App.Time.GetUtcNow().AddHours(1),
+        });
+        (await future.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ruleId").GetString().ShouldBe("CNS025");
+        var backdatedWeb = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "given",
+            noticeVersion = version,
+            method = "web",
+            occurredAt = App.Time.GetUtcNow().AddDays(-3),
+        });
+        backdatedWeb.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var paper = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "given",
+            noticeVersion = version,
+            method = "paper",
+            occurredAt = App.Time.GetUtcNow().AddDays(-3),
+            evidence = new { documentRef = "scan-0042", wording = "Send me the newsletter" },
+        });
+        paper.StatusCode.ShouldBe(HttpStatusCode.Created, await paper.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task CNS002_a_purpose_with_records_can_be_retired_but_not_deleted_and_then_takes_only_withdrawals()
+    {
+        var (dpo, app, version) = await ArrangeAsync();
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "Bad Key!", title = "x", description = "y" })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "newsletter", title = "x", description = "y" })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+
+        (await dpo.DeleteAsync("/api/consent/purposes/newsletter")).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await dpo.PostAsync("/api/consent/purposes/newsletter/retire", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var given = await app.PostAsJsonAsync("/api/consent/events", new { subject = "bo@example.com", purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        given.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "withdrawn", method = "api" }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await app.PostAsJsonAsync("/api/consent/purposes", new { key = "x1", title = "x", description = "y" })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task CNS015_explicit_consent_needs_the_wording_through_an_express_channel()
+    {
+        var (_, app, version) = await ArrangeAsync(explicitPurpose: true);
+        var viaApi = await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        (await viaApi.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ruleId").GetString().ShouldBe("CNS015");
+        var viaWeb = await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "given",
+            noticeVersion = version,
+            method = "web",
+            evidence = new { wording = "I agree to receive the newsletter about my health plan" },
+        });
+        viaWeb.StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task CNS012_CNS014_batch_checks_answer_each_pair_and_refuse_more_than_the_limit()
+    {
+        var (_, app, version) = await ArrangeAsync();
+        await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        var batch = await app.PostAsJsonAsync("/api/consent/check", new
+        {
+            items = new[] { new { subject = Ana, purpose = "newsletter" }, new { subject = "nobody@example.com", purpose = "newsletter" }, new { subject = Ana, purpose = "nope" } },
+        });
+        var results = await batch.Content.ReadFromJsonAsync<JsonElement>();
+        results.EnumerateArray().Select(r => r.GetProperty("allowed").GetBoolean()).ShouldBe([true, false, false]);
+        results[2].GetProperty("error").GetString()!.ShouldContain("nope");
+        (await app.GetAsync("/api/consent/check?subject=a@b.c&purpose=nope")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+
+        var tooMany = await app.PostAsJsonAsync("/api/consent/check", new { items = Enumerable.Range(0, 10_000).Select(i => new { subject = $"s{i}", purpose = "newsletter" }) });
+        tooMany.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        (await tooMany.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetInt32().ShouldBe(1000);
+    }
+
+    [Fact]
+    public async Task CNS006_every_event_has_a_receipt_anchored_in_the_audit_trail_without_the_address()
+    {
+        var (dpo, app, version) = await ArrangeAsync();
+        await dpo.PutAsJsonAsync("/api/register/organisation", new { name = "Example Ltd", dpo = new { name = "Dana", email = "dpo@example.org" }, jurisdictions = new[] { "UK" } });
+        var given = await (await app.PostAsJsonAsync("/api/consent/events", new
+        {
+            subject = Ana,
+            purpose = "newsletter",
+            action = "given",
+            noticeVersion = version,
+            method = "web",
+            evidence = new { formId = "signup", wording = "Yes", language = "en" },
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        var receiptText = await app.GetStringAsync(given.GetProperty("receipt").GetString());
+        var receipt = JsonDocument.Parse(receiptText).RootElement;
+        receipt.GetProperty("version").GetString().ShouldBe("KI-CR-v1.1.0");
+        receipt.GetProperty("consentReceiptID").GetString().ShouldBe(given.GetProperty("eventId").GetString());
+        receipt.GetProperty("piiControllers")[0].GetProperty("piiController").GetString().ShouldBe("Example Ltd");
+        receipt.GetProperty("services")[0].GetProperty("purposes")[0].GetProperty("purpose").GetString().ShouldBe("Monthly newsletter");
+        receiptText.ShouldNotContain("example.com", Case.Insensitive);
+        var auditHash = receipt.GetProperty("x-dataward").GetProperty("auditHash").GetString();
+        var entry = await App.WithDbAsync(db => db.AuditEntries.SingleAsync(e => e.Hash == auditHash));
+        entry.Action.ShouldBe("consent.given");
+        entry.Details.ShouldNotContain("example.com", Case.Insensitive);
+        (await app.GetAsync($"/api/consent/receipts/{Guid.NewGuid()}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_subjects_identifier_never_appears_in_clear_in_the_database()
+    {
+        var (_, app, version) = await ArrangeAsync();
+        await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.person@example.net", purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.person@example.net", purpose = "newsletter", action = "withdrawn", method = "api" });
+        if (Provider == StorageProvider.Sqlite)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(App.Database.ConnectionString).DataSource;
+            foreach (var path in new[] { file, file + "-wal" }.Where(File.Exists))
+            {
+                var bytes = await File.ReadAllBytesAsync(path);
+                System.Text.Encoding.UTF8.GetString(bytes).ShouldNotContain("seeded.person", customMessage: path);
+            }
+        }
+        var rows = await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().Select(e => e.SubjectHash + e.SubjectEncrypted + e.Evidence).ToListAsync());
+        rows.ShouldAllBe(r => !r.Contains("seeded.person"));
+    }
+}
