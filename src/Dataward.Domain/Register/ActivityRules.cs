@@ -4,9 +4,10 @@ namespace Dataward.Domain.Register;
 
 /// <summary>What the save rules need to know beyond the activity itself.</summary>
 /// <param name="OtherNames">Names of the register's other activities (REG014).</param>
-/// <param name="ConsentPurposes">Keys of the consent ledger's purposes, or null while there is no ledger to ask.</param>
+/// <param name="ConsentPurposes">Keys of the consent ledger's purposes, or null when the caller cannot know them.</param>
+/// <param name="ExplicitConsentPurposes">The keys among them marked explicit (REG006).</param>
 public sealed record RegisterContext(Taxonomy.Taxonomy Taxonomy, Organisation Organisation, IReadOnlySet<string> OtherNames,
-    IReadOnlySet<string>? ConsentPurposes = null);
+    IReadOnlySet<string>? ConsentPurposes = null, IReadOnlySet<string>? ExplicitConsentPurposes = null);
 
 /// <summary>The save rules of register.md §8 (REG001-REG014): run on every create, update and import; any violation
 /// refuses the change.</summary>
@@ -166,6 +167,11 @@ public static partial class ActivityRules
         if (condition == Article9Conditions.ExplicitConsent)
         {
             CheckConsentPurpose(activity, context, fail, "REG006"); // REG006
+            if (activity.ConsentPurpose is { } key && context.ConsentPurposes?.Contains(key) == true
+                && context.ExplicitConsentPurposes?.Contains(key) == false)
+            {
+                fail("consentPurpose", $"Explicit consent needs a consent purpose marked explicit; '{key}' is not.", "REG006");
+            }
         }
         if (criminal && activity.Article10Condition is not ("officialAuthority" or "authorisedByLaw"))
         {

@@ -26,10 +26,34 @@ public sealed record RegisterTaxonomy
             .Concat(DataSubjects.Select(t => (TaxonomyKind.DataSubjects, t)));
 }
 
+/// <summary>A consent purpose as the register file carries it (activities link to it by key; the link back from the
+/// purpose to activities is kept in the ledger, by activity id, and is not part of the file).</summary>
+public sealed record RegisterConsentPurpose(string Key, string Title, string Description, bool Explicit = false, bool Sensitive = false,
+    bool Children = false, bool SaleOrSharing = false, bool DirectMarketing = false, int? RefreshAfterDays = null, bool Retired = false)
+{
+    public static RegisterConsentPurpose From(Consent.ConsentPurposeRecord p) =>
+        new(p.Key, p.Title, p.Description, p.Explicit, p.Sensitive, p.Children, p.SaleOrSharing, p.DirectMarketing, p.RefreshAfterDays, p.Retired);
+
+    public void ApplyTo(Consent.ConsentPurposeRecord record, DateTimeOffset now)
+    {
+        record.Title = Title.Trim();
+        record.Description = Description.Trim();
+        record.Explicit = Explicit;
+        record.Sensitive = Sensitive;
+        record.Children = Children;
+        record.SaleOrSharing = SaleOrSharing;
+        record.DirectMarketing = DirectMarketing;
+        record.RefreshAfterDays = RefreshAfterDays;
+        record.Retired = Retired;
+        record.UpdatedAt = now;
+    }
+}
+
 /// <summary>The register as code: what <c>register export</c> writes and <c>register import</c> applies.</summary>
 public sealed record RegisterDocument
 {
     public Organisation? Organisation { get; init; }
+    public IReadOnlyList<RegisterConsentPurpose> ConsentPurposes { get; init; } = [];
     public RegisterTaxonomy? Taxonomy { get; init; }
     public IReadOnlyList<PolicyRuleRequest> Policies { get; init; } = [];
     public IReadOnlyList<ProcessingActivity> Activities { get; init; } = [];

@@ -317,6 +317,8 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         return new RegisterDocument
         {
             Organisation = organisation,
+            ConsentPurposes = (await db.Set<Consent.ConsentPurposeRecord>().AsNoTracking().OrderBy(p => p.Key).ToListAsync(cancellationToken))
+                .Select(RegisterConsentPurpose.From).ToList(),
             Taxonomy = terms.Count == 0 ? null : new RegisterTaxonomy { DataCategories = Of(TaxonomyKind.DataCategories), DataUses = Of(TaxonomyKind.DataUses), DataSubjects = Of(TaxonomyKind.DataSubjects) },
             Policies = (await PolicyRulesAsync(cancellationToken)).Select(p => new PolicyRuleRequest(p.Key, p.Name, p.DataCategories, p.DataUses, p.Sources, p.DataSubjects)).ToList(),
             Activities = activities.Select(d => JsonSerializer.Deserialize<ProcessingActivity>(d, Json)!).OrderBy(a => a.Name, StringComparer.Ordinal).ToList(),
@@ -345,6 +347,28 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
             newTerms.AddRange(fresh);
         }
         var organisation = document.Organisation ?? await OrganisationAsync(cancellationToken);
+        var (knownPurposes, explicitPurposes) = await ConsentPurposesAsync(cancellationToken);
+        for (var i = 0; i < document.ConsentPurposes.Count; i++)
+        {
+            var purpose = document.ConsentPurposes[i];
+            if (!Domain.Consent.ConsentRules.IsPurposeKey(purpose.Key))
+            {
+                violations.Add(new Violation($"consentPurposes[{i}].key", "Use 2 to 64 lower-case letters, digits and hyphens.", "CNS002"));
+            }
+            if (string.IsNullOrWhiteSpace(purpose.Title) || string.IsNullOrWhiteSpace(purpose.Description))
+            {
+                violations.Add(new Violation($"consentPurposes[{i}].title", "A consent purpose needs a title and a description.", "CNS002"));
+            }
+            knownPurposes.Add(purpose.Key);
+            if (purpose.Explicit)
+            {
+                explicitPurposes.Add(purpose.Key);
+            }
+            else
+            {
+                explicitPurposes.Remove(purpose.Key);
+            }
+        }
         var existing = await db.Activities.ToListAsync(cancellationToken);
         var byName = existing.ToDictionary(a => a.Name, StringComparer.OrdinalIgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -358,7 +382,7 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
             // An activity in the file updates the one of the same name, so only other names can clash.
             var others = existing.Select(a => a.Name).Where(n => !string.Equals(n, activity.Name, StringComparison.OrdinalIgnoreCase))
                 .ToHashSet(StringComparer.OrdinalIgnoreCase);
-            violations.AddRange(ActivityRules.Validate(activity, new RegisterContext(taxonomy, organisation, others))
+            violations.AddRange(ActivityRules.Validate(activity, new RegisterContext(taxonomy, organisation, others, knownPurposes, explicitPurposes))
                 .Select(v => v with { Field = $"activities[{i}].{v.Field}" }));
         }
         for (var i = 0; i < document.Policies.Count; i++)
@@ -377,6 +401,20 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         foreach (var (kind, term) in newTerms)
         {
             db.TaxonomyTerms.Add(new TaxonomyTermRecord { Kind = kind.ToString(), Key = term.Key, Name = term.Name, Parent = term.Parent, Description = term.Description });
+        }
+        var storedPurposes = (await db.Set<Consent.ConsentPurposeRecord>().ToListAsync(cancellationToken)).ToDictionary(p => p.Key);
+        foreach (var purpose in document.ConsentPurposes)
+        {
+            if (!storedPurposes.TryGetValue(purpose.Key, out var record))
+            {
+                record = new Consent.ConsentPurposeRecord { Key = purpose.Key, Title = "", Description = "", CreatedAt = time.GetUtcNow() };
+                db.Add(record);
+            }
+            else if (RegisterConsentPurpose.From(record) == purpose)
+            {
+                continue;
+            }
+            purpose.ApplyTo(record, time.GetUtcNow());
         }
         var knownRules = (await db.PolicyRules.ToListAsync(cancellationToken)).ToDictionary(p => p.Key);
         foreach (var rule in document.Policies.Select(p => p.ToRule()))
@@ -441,10 +479,20 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         return Outcome<ImportSummary>.Success(new ImportSummary(created, updated, unchanged, newTerms.Count, changed));
     }
 
-    private async Task<RegisterContext> ContextAsync(TaxonomyModel taxonomy, Guid? except, CancellationToken cancellationToken) => new(
-        taxonomy,
-        await OrganisationAsync(cancellationToken),
-        (await db.Activities.Where(a => a.Id != except).Select(a => a.Name).ToListAsync(cancellationToken)).ToHashSet(StringComparer.OrdinalIgnoreCase));
+    private async Task<RegisterContext> ContextAsync(TaxonomyModel taxonomy, Guid? except, CancellationToken cancellationToken)
+    {
+        var (purposes, explicitPurposes) = await ConsentPurposesAsync(cancellationToken);
+        return new RegisterContext(taxonomy, await OrganisationAsync(cancellationToken),
+            (await db.Activities.Where(a => a.Id != except).Select(a => a.Name).ToListAsync(cancellationToken)).ToHashSet(StringComparer.OrdinalIgnoreCase),
+            purposes, explicitPurposes);
+    }
+
+    // REG003 and REG006 look the purpose up in the consent ledger.
+    private async Task<(HashSet<string> All, HashSet<string> Explicit)> ConsentPurposesAsync(CancellationToken cancellationToken)
+    {
+        var purposes = await db.Set<Consent.ConsentPurposeRecord>().AsNoTracking().Select(p => new { p.Key, p.Explicit }).ToListAsync(cancellationToken);
+        return (purposes.Select(p => p.Key).ToHashSet(StringComparer.Ordinal), purposes.Where(p => p.Explicit).Select(p => p.Key).ToHashSet(StringComparer.Ordinal));
+    }
 
     // A duplicate name is a conflict (409) when it is the only problem; anything else makes the input invalid.
     private static FailureKind ConflictOrInvalid(IReadOnlyList<Violation> violations) =>

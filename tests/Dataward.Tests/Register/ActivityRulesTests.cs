@@ -86,6 +86,21 @@ public sealed class ActivityRulesTests
             "REG006", "consentPurpose");
 
     [Fact]
+    public void REG006_explicit_consent_needs_a_purpose_marked_explicit()
+    {
+        var activity = Valid with
+        {
+            DataCategories = ["user.biometric.fingerprint"],
+            Article9Condition = Article9Conditions.ExplicitConsent,
+            ConsentPurpose = "door-access",
+        };
+        var known = new HashSet<string> { "door-access" };
+        ShouldFail(ActivityRules.Validate(activity, new RegisterContext(TaxonomyModel.Default, Uk, new HashSet<string>(), known, new HashSet<string>())),
+            "REG006", "consentPurpose");
+        ActivityRules.Validate(activity, new RegisterContext(TaxonomyModel.Default, Uk, new HashSet<string>(), known, known)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void REG007_uk_conditions_b_g_h_i_j_need_a_compatible_schedule_1_condition()
     {
         var care = Valid with { DataCategories = ["user.health_and_medical"], Article9Condition = "healthOrSocialCare" };

@@ -99,6 +99,18 @@ public abstract class RegisterApiTests(StorageProvider provider) : AppTest(provi
     }
 
     [Fact]
+    public async Task REG003_a_consent_based_activity_links_a_consent_purpose_of_the_ledger()
+    {
+        var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        var consent = With(With(CustomerAccounts, "lawfulBasis", "consent"), "consentPurpose", "newsletter");
+        var refused = await ProblemAsync(await dpo.PostAsync("/api/register/activities", Json(consent)), HttpStatusCode.BadRequest);
+        refused.GetProperty("ruleId").GetString().ShouldBe("REG003");
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "newsletter", title = "Newsletter", description = "Monthly news." }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        await CreateAsync(dpo, consent);
+    }
+
+    [Fact]
     public async Task REG013_unknown_taxonomy_keys_are_refused_with_suggestions()
     {
         var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
@@ -206,6 +218,8 @@ public abstract class RegisterApiTests(StorageProvider provider) : AppTest(provi
             .GetProperty("errors").TryGetProperty("parent", out _).ShouldBeTrue();
         (await dpo.GetAsync("/api/taxonomy/colours")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "allergy-offers", title = "Offers for your diet", description = "Offers that suit your allergies.", @explicit = true }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
         var rule = await dpo.PostAsJsonAsync("/api/register/policies", new { key = "no-allergy-marketing", name = "Allergy data is never used for marketing", dataCategories = new[] { "user.health_and_medical.allergies" }, dataUses = new[] { "marketing" } });
         rule.StatusCode.ShouldBe(HttpStatusCode.Created, await rule.Content.ReadAsStringAsync());
         await CreateAsync(dpo, With(With(With(With(CustomerAccounts, "name", "Allergy offers"), "purposes", new[] { "marketing.communications.email" }),

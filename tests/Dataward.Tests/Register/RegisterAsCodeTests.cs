@@ -24,6 +24,12 @@ public abstract class RegisterAsCodeTests(StorageProvider provider) : AppTest(pr
             name: Dana Protection
             email: dpo@example.org
           jurisdictions: [UK]
+        consentPurposes:
+          - key: allergy-records
+            title: Keeping your allergies on file
+            description: So our kitchen can cook safely for you.
+            explicit: true
+            sensitive: true
         taxonomy:
           dataCategories:
             - key: user.health_and_medical.allergies
@@ -108,6 +114,7 @@ public abstract class RegisterAsCodeTests(StorageProvider provider) : AppTest(pr
         var summary = await result.Content.ReadFromJsonAsync<JsonElement>();
         summary.GetProperty("created").GetInt32().ShouldBe(2);
         (await otherDpo.GetStringAsync("/api/register/export?format=yaml")).ShouldBe(yaml);
+        (await otherDpo.GetFromJsonAsync<JsonElement>("/api/consent/purposes/allergy-records")).GetProperty("explicit").GetBoolean().ShouldBeTrue();
         var organisation = await otherDpo.GetFromJsonAsync<JsonElement>("/api/register/organisation");
         organisation.GetProperty("dpo").GetProperty("name").GetString().ShouldBe("Dana Protection");
     }
@@ -125,11 +132,27 @@ public abstract class RegisterAsCodeTests(StorageProvider provider) : AppTest(pr
         (await App.WithDbAsync(db => db.Activities.CountAsync())).ShouldBe(0);
         (await App.WithDbAsync(db => db.TaxonomyTerms.CountAsync())).ShouldBe(0);
         (await App.WithDbAsync(db => db.PolicyRules.CountAsync())).ShouldBe(0);
+        (await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentPurposeRecord>().CountAsync())).ShouldBe(0);
 
         var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
         var api = await dpo.PostAsync("/api/register/import", new StringContent(broken, Encoding.UTF8, "application/yaml"));
         api.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await api.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("activities[1].lawfulBasis", out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task REG003_REG006_an_imported_activity_must_name_a_consent_purpose_that_exists_and_is_explicit_where_needed()
+    {
+        var missing = RegisterYaml.Replace("    consentPurpose: allergy-records", "    consentPurpose: no-such-purpose", StringComparison.Ordinal);
+        var result = await CliAsync("register", "import", await WriteAsync("missing.yaml", missing));
+        result.ExitCode.ShouldBe(2);
+        result.Stderr.ShouldContain("activities[1].consentPurpose");
+        result.Stderr.ShouldContain("REG006");
+        var notExplicit = RegisterYaml.Replace("    explicit: true\n", "", StringComparison.Ordinal);
+        var refused = await CliAsync("register", "import", await WriteAsync("implicit.yaml", notExplicit));
+        refused.ExitCode.ShouldBe(2);
+        refused.Stderr.ShouldContain("marked explicit");
+        (await App.WithDbAsync(db => db.Activities.CountAsync())).ShouldBe(0);
     }
 
     [Fact]
