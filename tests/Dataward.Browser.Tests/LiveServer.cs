@@ -61,6 +61,22 @@ public sealed class LiveServer : IAsyncLifetime
         Directory.CreateDirectory(Artifacts);
     }
 
+    /// <summary>Runs a browser scenario; if it fails, keeps a screenshot and says where the page was and what it showed.</summary>
+    public async Task ExplainFailureAsync(IPage page, string name, Func<Task> scenario)
+    {
+        try
+        {
+            await scenario();
+        }
+        catch (Exception e) when (e is TimeoutException or PlaywrightException or Shouldly.ShouldAssertException)
+        {
+            var shot = Path.Combine(Artifacts, $"{name}-failure.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
+            var text = await page.Locator("body").InnerTextAsync();
+            throw new InvalidOperationException($"{e.Message}\nAt {page.Url} (screenshot {shot}); the page said:\n{text[..Math.Min(text.Length, 1500)]}", e);
+        }
+    }
+
     /// <summary>Creates a staff account directly, as an administrator would have.</summary>
     public async Task CreateUserAsync(string email, string role, string password)
     {

@@ -13,7 +13,14 @@ public sealed class RegisterTests(LiveServer server) : IClassFixture<LiveServer>
     {
         await server.CreateUserAsync("dpo@example.org", "DataProtectionOfficer", "correct horse battery staple");
         await using var context = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.Address.ToString() });
+        // CI machines are shared: allow a slow first render rather than fail on a busy core.
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
+        await server.ExplainFailureAsync(page, "register", () => ScenarioAsync(page));
+    }
+
+    private async Task ScenarioAsync(IPage page)
+    {
         await page.GotoAsync("/account/login");
         await page.GetByLabel("E-mail address").FillAsync("dpo@example.org");
         await page.GetByLabel("Password").FillAsync("correct horse battery staple");
