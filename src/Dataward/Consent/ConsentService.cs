@@ -30,13 +30,16 @@ public sealed record ConsentCheck(string Purpose, bool Allowed, string State, Gu
 
 public sealed record ConsentCheckItem(string Subject, string Purpose);
 
+/// <summary>What a withdrawal link would withdraw, and whether it already has or can no longer.</summary>
+public sealed record WithdrawalPreview(string PurposeTitle, string PurposeDescription, bool AlreadyWithdrawn, bool Expired);
+
 /// <summary>One answer of a batch: the check, or why that pair could not be checked.</summary>
 public sealed record ConsentCheckResult(string Subject, string Purpose, bool Allowed, string? State, Guid? EventId, string? NoticeVersion, string? Error);
 
 /// <summary>The consent ledger: purposes, append-only events with receipts anchored in the audit trail, and checks
 /// answered from a per-(subject, purpose) projection updated in the same transaction as each event.</summary>
 public sealed class ConsentService(DatawardDbContext db, NoticeService notices, RegisterService register, KeyRing keys, AuditTrail audit,
-    TimeProvider time)
+    Platform.Email.EmailOutbox outbox, WithdrawalLinks links, IConfiguration configuration, TimeProvider time)
 {
     public const string SubjectHashPurpose = "consent.subject";
     public const int MaxBatch = 1000;
@@ -186,10 +189,81 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         state.EverGiven |= request.Action == ConsentActions.Given;
         state.GivenAt = request.Action == ConsentActions.Given ? consent.OccurredAt : state.GivenAt;
         state.UpdatedAt = now;
+        if (request.Action == ConsentActions.Given && ConsentRules.NormaliseSubject(request.Subject) is var address && address.Contains('@'))
+        {
+            // CNS007: the person gets a copy, with a link that withdraws this consent in one click.
+            outbox.Enqueue(address, $"Your consent: {purpose.Title}", ReceiptMessage(purpose, consent, links.Create(consent.EventId, hash, purpose.Key)),
+                "consent.receipt");
+        }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var (derived, allowed) = ConsentRules.StateOf(state.LatestAction, state.EverGiven, state.GivenAt, purpose.RefreshAfterDays, now);
         return Outcome<RecordedConsent>.Success(new RecordedConsent(consent.EventId, derived, allowed, $"/api/consent/receipts/{consent.EventId}"));
+    }
+
+    private string ReceiptMessage(ConsentPurposeRecord purpose, ConsentEvent consent, string token)
+    {
+        var site = (configuration["PublicUrl"] ?? Platform.Web.DatawardApp.DefaultUrl).TrimEnd('/');
+        return $"""
+            You agreed to: {purpose.Title}
+            {purpose.Description}
+
+            When: {consent.OccurredAt:yyyy-MM-dd HH:mm} UTC, under privacy notice version {consent.NoticeVersion}.
+            Receipt: {consent.EventId}
+
+            You can withdraw this consent at any time, as easily as you gave it. One click:
+            {site}/privacy/withdraw?t={token}
+
+            Withdrawing does not affect what was done before, and costs you nothing.
+            """;
+    }
+
+    /// <summary>What a withdrawal link would withdraw, for the page that shows its single button.</summary>
+    public async Task<Outcome<WithdrawalPreview>> PreviewWithdrawalAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var (link, consent, failure) = await ReadLinkAsync(token, cancellationToken);
+        if (link is null)
+        {
+            return Outcome<WithdrawalPreview>.Fail(FailureKind.Invalid, failure!);
+        }
+        var purpose = await db.Set<ConsentPurposeRecord>().AsNoTracking().FirstAsync(p => p.Key == link.Purpose, cancellationToken);
+        var state = await db.Set<ConsentStateRecord>().AsNoTracking()
+            .FirstOrDefaultAsync(s => s.SubjectHash == consent!.SubjectHash && s.Purpose == link.Purpose, cancellationToken);
+        return Outcome<WithdrawalPreview>.Success(new WithdrawalPreview(purpose.Title, purpose.Description,
+            state?.LatestAction == ConsentActions.Withdrawn, links.HasExpired(link)));
+    }
+
+    /// <summary>CNS008-CNS010: the link's POST withdraws, once; using it again changes nothing (CNS009).</summary>
+    public async Task<Outcome<WithdrawalPreview>> WithdrawByLinkAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var preview = await PreviewWithdrawalAsync(token, cancellationToken);
+        if (!preview.Succeeded || preview.Value!.AlreadyWithdrawn)
+        {
+            return preview;
+        }
+        if (preview.Value.Expired)
+        {
+            return Outcome<WithdrawalPreview>.Conflict("t", "This link has expired. Your consent is unchanged: use the privacy centre, or reply to the e-mail, to withdraw it.", "CNS009");
+        }
+        var (link, consent, _) = await ReadLinkAsync(token, cancellationToken);
+        var recorded = await RecordAsync(new ConsentEventRequest(keys.Decrypt(consent!.SubjectEncrypted, SubjectHashPurpose), link!.Purpose,
+            ConsentActions.Withdrawn, Method: "email-link", Evidence: new ConsentEvidence(FormId: "withdrawal-link")), "subject", cancellationToken);
+        return recorded.Succeeded
+            ? Outcome<WithdrawalPreview>.Success(preview.Value with { AlreadyWithdrawn = true })
+            : Outcome<WithdrawalPreview>.Fail(recorded.Failure!.Value, [.. recorded.Violations]);
+    }
+
+    private async Task<(WithdrawalLink? Link, ConsentEvent? Event, Violation? Failure)> ReadLinkAsync(string? token, CancellationToken cancellationToken)
+    {
+        var tampered = new Violation("t", "This withdrawal link is not valid: it may have been cut short or changed. Nothing was recorded.", "CNS009");
+        var first = (token ?? "").Split('.')[0];
+        if (!Guid.TryParseExact(first, "N", out var eventId))
+        {
+            return (null, null, tampered);
+        }
+        var consent = await db.Set<ConsentEvent>().AsNoTracking().FirstOrDefaultAsync(e => e.EventId == eventId, cancellationToken);
+        var link = consent is null ? null : links.Read(token, _ => consent.SubjectHash);
+        return link is null || link.Purpose != consent!.Purpose ? (null, null, tampered) : (link, consent, null);
     }
 
     /// <summary>CNS012: one indexed lookup by (subject hash, purpose). Unknown subjects are denied; unknown purposes are 404.</summary>

@@ -177,6 +177,7 @@ public static class DatawardApp
         services.AddScoped<DatasetService>();
         services.AddScoped<Register.ReviewReminders>();
         services.AddScoped<Consent.ConsentService>();
+        services.AddScoped<Consent.WithdrawalLinks>();
         services.AddScoped<Notices.NoticeService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
