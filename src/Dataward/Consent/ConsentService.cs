@@ -156,6 +156,30 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         {
             return Outcome<RecordedConsent>.Fail(FailureKind.Invalid, [.. violations]);
         }
+        // Two first events for the same subject and purpose may race to create the projection row; the loser retries.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AppendAsync(request, purpose, now, actor, cancellationToken);
+            }
+            catch (DbUpdateException e) when (attempt < 3 && IsDuplicateKey(e))
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static bool IsDuplicateKey(DbUpdateException e) => e.InnerException switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067,
+        _ => false,
+    };
+
+    private async Task<Outcome<RecordedConsent>> AppendAsync(ConsentEventRequest request, ConsentPurposeRecord purpose, DateTimeOffset now,
+        string actor, CancellationToken cancellationToken)
+    {
         var hash = HashSubject(request.Subject);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var consent = new ConsentEvent

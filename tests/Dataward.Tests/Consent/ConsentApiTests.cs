@@ -74,6 +74,21 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
     }
 
     [Fact]
+    public async Task Simultaneous_first_events_for_one_subject_are_all_recorded_and_the_state_is_the_last()
+    {
+        var (_, _, version) = await ArrangeAsync();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => App.ClientWithRoleAsync(StaffRoles.Staff)));
+        var responses = await Task.WhenAll(clients.Select(c => c.PostAsJsonAsync("/api/consent/events",
+            new { subject = "race@example.com", purpose = "newsletter", action = "given", noticeVersion = version, method = "api" })));
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        (await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().CountAsync())).ShouldBe(6);
+        (await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentStateRecord>().CountAsync())).ShouldBe(1);
+        (await CheckAsync(clients[0], "race@example.com", "newsletter")).GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        var auditor = await App.ClientWithRoleAsync(StaffRoles.Auditor);
+        (await auditor.GetFromJsonAsync<JsonElement>("/api/audit/verify")).GetProperty("intact").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task CNS011_a_withdrawal_never_preceded_by_consent_is_recorded_as_a_refusal()
     {
         var (_, app, _) = await ArrangeAsync();
