@@ -49,6 +49,12 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
     public async Task<IReadOnlyList<ConsentPurposeView>> ListPurposesAsync(CancellationToken cancellationToken = default) =>
         (await db.Set<ConsentPurposeRecord>().AsNoTracking().OrderBy(p => p.Key).ToListAsync(cancellationToken)).Select(View).ToList();
 
+    /// <summary>How many people currently consent to each purpose (the latest event is <c>given</c>).</summary>
+    public async Task<IReadOnlyDictionary<string, int>> GivenCountsAsync(CancellationToken cancellationToken = default) =>
+        await db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.LatestAction == ConsentActions.Given)
+            .GroupBy(s => s.Purpose).Select(g => new { g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+
     public async Task<ConsentPurposeView?> GetPurposeAsync(string key, CancellationToken cancellationToken = default) =>
         await db.Set<ConsentPurposeRecord>().AsNoTracking().FirstOrDefaultAsync(p => p.Key == key, cancellationToken) is { } p ? View(p) : null;
 
