@@ -114,6 +114,7 @@ public static partial class ConsentRules
         DateTimeOffset now) => latestAction switch
         {
             null => (ConsentStates.None, false),
+            // CNS011: a withdrawal with no consent before it is a refusal, and denies like any withdrawal.
             ConsentActions.Withdrawn => (everGiven ? ConsentStates.Withdrawn : ConsentStates.Refused, false),
             _ when refreshAfterDays is { } days && givenAt is { } at && now > at.AddDays(days) => (ConsentStates.Expired, false),
             _ => (ConsentStates.Given, true),

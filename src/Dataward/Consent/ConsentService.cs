@@ -296,7 +296,8 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         return link is null || link.Purpose != consent!.Purpose ? (null, null, tampered) : (link, consent, null);
     }
 
-    /// <summary>CNS012: one indexed lookup by (subject hash, purpose). Unknown subjects are denied; unknown purposes are 404.</summary>
+    /// <summary>CNS012: one indexed lookup by (subject hash, purpose). Unknown subjects are denied; unknown purposes are 404.
+    /// CNS013: nothing is cached, so a committed withdrawal denies the very next check.</summary>
     public async Task<Outcome<ConsentCheck>> CheckAsync(string subject, string purpose, CancellationToken cancellationToken = default)
     {
         var hash = HashSubject(subject);

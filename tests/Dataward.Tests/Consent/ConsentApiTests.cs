@@ -43,7 +43,7 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
         await client.GetFromJsonAsync<JsonElement>($"/api/consent/check?subject={Uri.EscapeDataString(subject)}&purpose={purpose}");
 
     [Fact]
-    public async Task Consent_given_then_withdrawn_is_allowed_then_denied_with_its_basis()
+    public async Task CNS013_consent_given_then_withdrawn_is_allowed_then_denied_at_once_with_its_basis()
     {
         var (_, app, version) = await ArrangeAsync();
         (await CheckAsync(app, Ana, "newsletter")).GetProperty("allowed").GetBoolean().ShouldBeFalse();
