@@ -29,7 +29,13 @@ public static class ConsentStates
     public const string Withdrawn = "withdrawn";
     public const string Refused = "refused";
     public const string Expired = "expired";
+    public const string PendingParent = "pending-parent";
+    public const string RenewalRequired = "renewal-required";
 }
+
+/// <summary>What the projection knows about one subject and purpose, from which the state is derived at check time.</summary>
+public sealed record ConsentFacts(string? LatestAction, bool EverGiven, DateTimeOffset? GivenAt, bool PendingParent = false,
+    bool RenewalRequired = false, DateTimeOffset? RenewBy = null, DateTimeOffset? RefreshDueAt = null);
 
 /// <summary>The evidence of how consent was asked for (consent.md §3.1).</summary>
 public sealed record ConsentEvidence(string? FormId = null, string? Wording = null, string? Language = null, bool PreChecked = false,
@@ -109,16 +115,37 @@ public static partial class ConsentRules
         return violations;
     }
 
-    /// <summary>The state after the latest event, as of <paramref name="now"/>: whether processing is allowed.</summary>
-    public static (string State, bool Allowed) StateOf(string? latestAction, bool everGiven, DateTimeOffset? givenAt, int? refreshAfterDays,
-        DateTimeOffset now) => latestAction switch
+    /// <summary>The state after the latest event, as of <paramref name="now"/>: whether processing is allowed
+    /// (consent.md §4). Expiry is evaluated here, at check time, never by a batch job.</summary>
+    public static (string State, bool Allowed) StateOf(ConsentFacts? facts, int? refreshAfterDays, DateTimeOffset now) => facts switch
+    {
+        null or { LatestAction: null } => (ConsentStates.None, false),
+        // CNS011: a withdrawal with no consent before it is a refusal, and denies like any withdrawal.
+        { LatestAction: ConsentActions.Withdrawn } => (facts.EverGiven ? ConsentStates.Withdrawn : ConsentStates.Refused, false),
+        // CNS016: a child's consent counts only once a parent confirms it.
+        { PendingParent: true } => (ConsentStates.PendingParent, false),
+        { GivenAt: { } at } when refreshAfterDays is { } days && now > at.AddDays(days) => (ConsentStates.Expired, false),
+        // CNS018: still allowed until the DPO's renew-by date, if any.
+        { RenewalRequired: true, RenewBy: { } by } when now > by => (ConsentStates.Expired, false),
+        { RenewalRequired: true } => (ConsentStates.RenewalRequired, true),
+        // CNS016: the child has reached the threshold and should confirm what the parent agreed.
+        { RefreshDueAt: { } due } when now >= due => (ConsentStates.RenewalRequired, true),
+        _ => (ConsentStates.Given, true),
+    };
+
+    /// <summary>CNS016: the age of digital consent (Art. 8(1)) for the organisation's jurisdictions: the highest among
+    /// them, since the stricter one binds; 16 where a member state has not lowered it. Re-check before release.</summary>
+    public static int DigitalConsentAge(IEnumerable<string> jurisdictions)
+    {
+        var ages = jurisdictions.Select(j => j.Trim().ToUpperInvariant() switch
         {
-            null => (ConsentStates.None, false),
-            // CNS011: a withdrawal with no consent before it is a refusal, and denies like any withdrawal.
-            ConsentActions.Withdrawn => (everGiven ? ConsentStates.Withdrawn : ConsentStates.Refused, false),
-            _ when refreshAfterDays is { } days && givenAt is { } at && now > at.AddDays(days) => (ConsentStates.Expired, false),
-            _ => (ConsentStates.Given, true),
-        };
+            "UK" or "GB" or "BE" or "DK" or "SE" or "FI" or "PT" => 13,
+            "IT" or "ES" or "AT" => 14,
+            "FR" => 15,
+            _ => 16,
+        }).ToList();
+        return ages.Count == 0 ? 16 : ages.Max();
+    }
 
     [GeneratedRegex("^[a-z0-9-]{2,64}$")]
     private static partial Regex PurposeKey();

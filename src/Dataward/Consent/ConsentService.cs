@@ -20,7 +20,7 @@ public sealed record ConsentPurposeView(string Key, string Title, string Descrip
     bool Sensitive, bool Children, bool SaleOrSharing, bool DirectMarketing, int? RefreshAfterDays, bool Retired);
 
 public sealed record ConsentEventRequest(string Subject, string Purpose, string Action, string? NoticeVersion = null, string Method = "api",
-    DateTimeOffset? OccurredAt = null, ConsentEvidence? Evidence = null);
+    DateTimeOffset? OccurredAt = null, ConsentEvidence? Evidence = null, int? Age = null, string? ParentEmail = null);
 
 /// <summary>What recording an event did: the receipt's id and the state it leaves.</summary>
 public sealed record RecordedConsent(Guid EventId, string State, bool Allowed, string Receipt);
@@ -32,6 +32,18 @@ public sealed record ConsentCheckItem(string Subject, string Purpose);
 
 /// <summary>What a withdrawal link would withdraw, and whether it already has or can no longer.</summary>
 public sealed record WithdrawalPreview(string PurposeTitle, string PurposeDescription, bool AlreadyWithdrawn, bool Expired);
+
+/// <summary>One event in a subject's history.</summary>
+public sealed record ConsentHistoryEntry(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
+    DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
+    Guid? ParentalConfirmationId);
+
+/// <summary>Where one subject stands with one purpose.</summary>
+public sealed record SubjectPurposeState(ConsentPurposeView Purpose, string State, bool Allowed, Guid? EventId, string? NoticeVersion,
+    DateTimeOffset? UpdatedAt);
+
+/// <summary>What a parental confirmation link asks (CNS016): confirmed already, overtaken by the child's later choice, or expired.</summary>
+public sealed record ParentalPreview(string PurposeTitle, string PurposeDescription, int Age, int Threshold, bool Confirmed, bool Superseded, bool Expired);
 
 /// <summary>One answer of a batch: the check, or why that pair could not be checked.</summary>
 public sealed record ConsentCheckResult(string Subject, string Purpose, bool Allowed, string? State, Guid? EventId, string? NoticeVersion, string? Error);
@@ -157,17 +169,71 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         var now = time.GetUtcNow();
         var notice = request.Action == ConsentActions.Given ? await notices.PublishedAsync(request.NoticeVersion, cancellationToken) : null;
         var violations = ConsentRules.ValidateEvent(request.Action, request.Method, purpose.Retired, purpose.Explicit, request.NoticeVersion,
-            notice is null ? null : notice.Purposes.Contains(purpose.Key), request.Evidence, request.OccurredAt, now);
+            notice is null ? null : notice.Purposes.Contains(purpose.Key), request.Evidence, request.OccurredAt, now).ToList();
+        var child = await ChildConsentAsync(request, purpose, violations, cancellationToken);
         if (violations.Count > 0)
         {
             return Outcome<RecordedConsent>.Fail(FailureKind.Invalid, [.. violations]);
         }
+        var subject = ConsentRules.NormaliseSubject(request.Subject);
+        var hash = HashSubject(subject);
+        if (request.Action == ConsentActions.Given && request.Method == "import"
+            && await db.Set<ConsentSuppressionRecord>().AnyAsync(x => x.SubjectHash == hash && x.Purpose == purpose.Key, cancellationToken))
+        {
+            // consent.md §4, CNS020: someone who withdrew or objected is not re-added by an import.
+            return Outcome<RecordedConsent>.Conflict("subject", "This person withdrew or objected to this purpose: an import cannot give consent for them again; only the person can.", "CNS020");
+        }
+        var append = new Append(hash, keys.Encrypt(subject, SubjectHashPurpose), subject, request, child);
+        return await AppendWithRetryAsync(append, purpose, now, actor, cancellationToken);
+    }
+
+    /// <summary>CNS016: for a purpose offered to children, the age is required; under the threshold, a parent's address
+    /// too, and the consent waits for the parent.</summary>
+    private async Task<ChildConsent?> ChildConsentAsync(ConsentEventRequest request, ConsentPurposeRecord purpose, List<Violation> violations,
+        CancellationToken cancellationToken)
+    {
+        if (!purpose.Children || request.Action != ConsentActions.Given)
+        {
+            return null;
+        }
+        if (request.Age is not { } age || age is < 1 or > 130)
+        {
+            violations.Add(new Violation("age", "This purpose is offered to children: give the person's age in years.", "CNS016"));
+            return null;
+        }
+        var threshold = await DigitalConsentAgeAsync(cancellationToken);
+        if (age >= threshold)
+        {
+            return new ChildConsent(age, threshold, null);
+        }
+        var parent = request.ParentEmail?.Trim();
+        if (parent is null || !System.Net.Mail.MailAddress.TryCreate(parent, out _) || parent.Length > 320)
+        {
+            violations.Add(new Violation("parentEmail", $"Under {threshold}, a parent or guardian must confirm: give their e-mail address.", "CNS016"));
+            return null;
+        }
+        return new ChildConsent(age, threshold, parent.ToLowerInvariant());
+    }
+
+    /// <summary>The age of digital consent applied now: configured (13 to 16), else from the organisation's jurisdictions.</summary>
+    public async Task<int> DigitalConsentAgeAsync(CancellationToken cancellationToken = default) =>
+        configuration.GetValue<int?>("Consent:DigitalConsentAge") is { } configured
+            ? Math.Clamp(configured, 13, 16)
+            : ConsentRules.DigitalConsentAge((await register.OrganisationAsync(cancellationToken)).Jurisdictions);
+
+    private sealed record ChildConsent(int Age, int Threshold, string? ParentEmail, Guid? ConfirmsEventId = null, DateTimeOffset? ChildGivenAt = null);
+
+    private sealed record Append(string Hash, string? SubjectEncrypted, string? Address, ConsentEventRequest Request, ChildConsent? Child);
+
+    private async Task<Outcome<RecordedConsent>> AppendWithRetryAsync(Append append, ConsentPurposeRecord purpose, DateTimeOffset now, string actor,
+        CancellationToken cancellationToken)
+    {
         // Two first events for the same subject and purpose may race to create the projection row; the loser retries.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await AppendAsync(request, purpose, now, actor, cancellationToken);
+                return await AppendAsync(append, purpose, now, actor, cancellationToken);
             }
             catch (DbUpdateException e) when (attempt < 3 && IsDuplicateKey(e))
             {
@@ -183,15 +249,17 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         _ => false,
     };
 
-    private async Task<Outcome<RecordedConsent>> AppendAsync(ConsentEventRequest request, ConsentPurposeRecord purpose, DateTimeOffset now,
-        string actor, CancellationToken cancellationToken)
+    private async Task<Outcome<RecordedConsent>> AppendAsync(Append append, ConsentPurposeRecord purpose, DateTimeOffset now, string actor,
+        CancellationToken cancellationToken)
     {
-        var hash = HashSubject(request.Subject);
+        var (hash, request, child) = (append.Hash, append.Request, append.Child);
+        var given = request.Action == ConsentActions.Given;
+        var pendingParent = child?.ParentEmail is not null;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var consent = new ConsentEvent
         {
             SubjectHash = hash,
-            SubjectEncrypted = keys.Encrypt(ConsentRules.NormaliseSubject(request.Subject), SubjectHashPurpose),
+            SubjectEncrypted = append.SubjectEncrypted,
             Purpose = purpose.Key,
             Action = request.Action,
             NoticeVersion = request.NoticeVersion,
@@ -201,25 +269,51 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             Evidence = JsonSerializer.Serialize(request.Evidence ?? new ConsentEvidence(), RegisterService.Json),
             Actor = actor,
             AuditHash = "",
+            Age = child?.Age,
+            AgeThreshold = child?.Threshold,
+            ParentalConfirmationId = child?.ConfirmsEventId,
+            ParentEncrypted = pendingParent ? keys.Encrypt(child!.ParentEmail!, SubjectHashPurpose) : null,
         };
         // The audit entry names the event and purpose, never the person.
         var entry = await audit.RecordAsync(actor, $"consent.{request.Action}", $"consent:{consent.EventId}",
             new JsonObject { ["purpose"] = purpose.Key, ["method"] = request.Method, ["noticeVersion"] = request.NoticeVersion }, cancellationToken);
         consent.AuditHash = entry.Hash;
-        db.Add(consent);
         var state = await db.Set<ConsentStateRecord>().FirstOrDefaultAsync(s => s.SubjectHash == hash && s.Purpose == purpose.Key, cancellationToken);
         if (state is null)
         {
             state = new ConsentStateRecord { SubjectHash = hash, Purpose = purpose.Key, LatestAction = request.Action };
             db.Add(state);
         }
+        var countedBefore = state.EventId != Guid.Empty && state.LatestAction == ConsentActions.Given && !state.PendingParent;
         state.LatestAction = request.Action;
         state.EventId = consent.EventId;
-        state.NoticeVersion = request.Action == ConsentActions.Given ? request.NoticeVersion : state.NoticeVersion;
-        state.EverGiven |= request.Action == ConsentActions.Given;
-        state.GivenAt = request.Action == ConsentActions.Given ? consent.OccurredAt : state.GivenAt;
+        state.NoticeVersion = given ? request.NoticeVersion : state.NoticeVersion;
+        state.EverGiven |= given;
+        state.GivenAt = given ? child?.ChildGivenAt ?? consent.OccurredAt : state.GivenAt;
+        state.PendingParent = given && pendingParent;
+        // CNS016: consent a parent gave for a child is refreshed when the child reaches the threshold age.
+        state.RefreshDueAt = given ? child is { ConfirmsEventId: not null } c ? c.ChildGivenAt!.Value.AddYears(c.Threshold - c.Age) : null : state.RefreshDueAt;
         state.UpdatedAt = now;
-        if (request.Action == ConsentActions.Given && ConsentRules.NormaliseSubject(request.Subject) is var address && address.Contains('@'))
+        consent.CountChange = (given && !state.PendingParent ? 1 : 0) - (countedBefore ? 1 : 0);
+        db.Add(consent);
+        if (given)
+        {
+            await RenewAsync(state, request.NoticeVersion, now, cancellationToken);
+            // Only a person's own choice lifts a suppression; an import never does (see RecordAsync).
+            await db.Set<ConsentSuppressionRecord>().Where(x => x.SubjectHash == hash && x.Purpose == purpose.Key).ExecuteDeleteAsync(cancellationToken);
+        }
+        else
+        {
+            state.RenewalRequired = false;
+            await SuppressAsync(hash, purpose, consent.EventId, now, cancellationToken);
+        }
+        if (pendingParent)
+        {
+            // CNS016: the parent confirms by a signed link; until then the check denies.
+            outbox.Enqueue(child!.ParentEmail!, $"Please confirm: {purpose.Title}",
+                ParentalMessage(purpose, consent, child, links.Create(consent.EventId, hash, purpose.Key, WithdrawalLinks.ParentalUse)), "consent.parental");
+        }
+        else if (given && append.Address is { } address && address.Contains('@'))
         {
             // CNS007: the person gets a copy, with a link that withdraws this consent in one click.
             outbox.Enqueue(address, $"Your consent: {purpose.Title}", ReceiptMessage(purpose, consent, links.Create(consent.EventId, hash, purpose.Key)),
@@ -227,13 +321,63 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        var (derived, allowed) = ConsentRules.StateOf(state.LatestAction, state.EverGiven, state.GivenAt, purpose.RefreshAfterDays, now);
+        var (derived, allowed) = ConsentRules.StateOf(Facts(state), purpose.RefreshAfterDays, now);
         return Outcome<RecordedConsent>.Success(new RecordedConsent(consent.EventId, derived, allowed, $"/api/consent/receipts/{consent.EventId}"));
     }
 
+    /// <summary>CNS018: a new consent answers the renewal requests of notices up to the version it was given under.</summary>
+    private async Task RenewAsync(ConsentStateRecord state, string? noticeVersion, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var version = int.TryParse(noticeVersion, out var v) ? v : 0;
+        var open = await db.Set<ConsentRenewalRecord>()
+            .Where(r => r.SubjectHash == state.SubjectHash && r.Purpose == state.Purpose && r.RenewedAt == null).ToListAsync(cancellationToken);
+        foreach (var renewal in open.Where(r => r.NoticeVersion <= version))
+        {
+            renewal.RenewedAt = now;
+        }
+        state.RenewalRequired = open.Any(r => r.NoticeVersion > version);
+        state.RenewBy = state.RenewalRequired ? state.RenewBy : null;
+    }
+
+    /// <summary>consent.md §4 and CNS020: a withdrawal leaves a suppression entry (hash and purpose only), an objection to
+    /// direct marketing is recorded as such.</summary>
+    private async Task SuppressAsync(string hash, ConsentPurposeRecord purpose, Guid eventId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reason = purpose.DirectMarketing ? "objection" : "withdrawal";
+        var existing = await db.Set<ConsentSuppressionRecord>().FirstOrDefaultAsync(x => x.SubjectHash == hash && x.Purpose == purpose.Key, cancellationToken);
+        if (existing is null)
+        {
+            db.Add(new ConsentSuppressionRecord { SubjectHash = hash, Purpose = purpose.Key, Reason = reason, EventId = eventId, CreatedAt = now });
+        }
+    }
+
+    /// <summary>Whether the person is on the suppression list for this purpose.</summary>
+    public Task<bool> IsSuppressedAsync(string subject, string purpose, CancellationToken cancellationToken = default)
+    {
+        var hash = HashSubject(subject);
+        return db.Set<ConsentSuppressionRecord>().AnyAsync(x => x.SubjectHash == hash && x.Purpose == purpose, cancellationToken);
+    }
+
+    private string ParentalMessage(ConsentPurposeRecord purpose, ConsentEvent consent, ChildConsent child, string token) => $"""
+        Someone aged {child.Age} asked to agree to the following and gave your address as their parent or guardian:
+
+        {purpose.Title}
+        {purpose.Description}
+
+        Under {child.Threshold}, the law needs a parent or guardian to agree (UK GDPR / GDPR Art. 8). Nothing is done with
+        their data for this until you confirm. If you do not recognise this, ignore this message: nothing will happen.
+
+        To read the details and confirm, open:
+        {Site}/privacy/parental-consent?t={token}
+
+        Reference: {consent.EventId}
+        """;
+
+    private string Site => (configuration["PublicUrl"] ?? Platform.Web.DatawardApp.DefaultUrl).TrimEnd('/');
+
     private string ReceiptMessage(ConsentPurposeRecord purpose, ConsentEvent consent, string token)
     {
-        var site = (configuration["PublicUrl"] ?? Platform.Web.DatawardApp.DefaultUrl).TrimEnd('/');
+        var site = Site;
         return $"""
             You agreed to: {purpose.Title}
             {purpose.Description}
@@ -276,14 +420,74 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             return Outcome<WithdrawalPreview>.Conflict("t", "This link has expired. Your consent is unchanged: use the privacy centre, or reply to the e-mail, to withdraw it.", "CNS009");
         }
         var (link, consent, _) = await ReadLinkAsync(token, cancellationToken);
-        var recorded = await RecordAsync(new ConsentEventRequest(keys.Decrypt(consent!.SubjectEncrypted, SubjectHashPurpose), link!.Purpose,
-            ConsentActions.Withdrawn, Method: "email-link", Evidence: new ConsentEvidence(FormId: "withdrawal-link")), "subject", cancellationToken);
+        var recorded = await RecordForHashAsync(consent!, new ConsentEventRequest("", link!.Purpose, ConsentActions.Withdrawn, Method: "email-link",
+            Evidence: new ConsentEvidence(FormId: "withdrawal-link")), null, "subject", cancellationToken);
         return recorded.Succeeded
             ? Outcome<WithdrawalPreview>.Success(preview.Value with { AlreadyWithdrawn = true })
             : Outcome<WithdrawalPreview>.Fail(recorded.Failure!.Value, [.. recorded.Violations]);
     }
 
-    private async Task<(WithdrawalLink? Link, ConsentEvent? Event, Violation? Failure)> ReadLinkAsync(string? token, CancellationToken cancellationToken)
+    /// <summary>Records an event for the subject of an earlier one, by its hash: works after erasure too (CNS024), when
+    /// the identifier is gone. No receipt e-mail goes out for these.</summary>
+    private async Task<Outcome<RecordedConsent>> RecordForHashAsync(ConsentEvent earlier, ConsentEventRequest request, ChildConsent? child,
+        string actor, CancellationToken cancellationToken)
+    {
+        var purpose = await db.Set<ConsentPurposeRecord>().AsNoTracking().FirstAsync(p => p.Key == request.Purpose, cancellationToken);
+        return await AppendWithRetryAsync(new Append(earlier.SubjectHash, earlier.SubjectEncrypted, null, request, child), purpose,
+            time.GetUtcNow(), actor, cancellationToken);
+    }
+
+    /// <summary>One event in a subject's history.</summary>
+    public sealed record ConsentHistoryEntry(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
+        DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
+        Guid? ParentalConfirmationId);
+
+    /// <summary>Where one subject stands with one purpose.</summary>
+    public sealed record SubjectPurposeState(ConsentPurposeView Purpose, string State, bool Allowed, Guid? EventId, string? NoticeVersion,
+        DateTimeOffset? UpdatedAt);
+
+    /// <summary>What a parental confirmation link asks the parent to confirm (CNS016).</summary>
+    public async Task<Outcome<ParentalPreview>> PreviewParentalAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var (link, consent, failure) = await ReadLinkAsync(token, cancellationToken, WithdrawalLinks.ParentalUse);
+        if (link is null)
+        {
+            return Outcome<ParentalPreview>.Fail(FailureKind.Invalid, failure!);
+        }
+        var purpose = await db.Set<ConsentPurposeRecord>().AsNoTracking().FirstAsync(p => p.Key == link.Purpose, cancellationToken);
+        var state = await db.Set<ConsentStateRecord>().AsNoTracking()
+            .FirstOrDefaultAsync(s => s.SubjectHash == consent!.SubjectHash && s.Purpose == link.Purpose, cancellationToken);
+        var confirmed = await db.Set<ConsentEvent>().AnyAsync(e => e.ParentalConfirmationId == consent!.EventId, cancellationToken);
+        var stillPending = state is { PendingParent: true } && state.EventId == consent!.EventId;
+        return Outcome<ParentalPreview>.Success(new ParentalPreview(purpose.Title, purpose.Description, consent!.Age ?? 0, consent.AgeThreshold ?? 0,
+            confirmed, !confirmed && !stillPending, links.HasExpired(link)));
+    }
+
+    /// <summary>CNS016: the parent's POST confirms the child's pending consent, once; the child's later choices stand.</summary>
+    public async Task<Outcome<ParentalPreview>> ConfirmParentalAsync(string? token, CancellationToken cancellationToken = default)
+    {
+        var preview = await PreviewParentalAsync(token, cancellationToken);
+        if (!preview.Succeeded || preview.Value!.Confirmed)
+        {
+            return preview;
+        }
+        if (preview.Value.Superseded || preview.Value.Expired)
+        {
+            return Outcome<ParentalPreview>.Conflict("t", preview.Value.Expired
+                ? "This confirmation link has expired; nothing was recorded. Your child can ask again."
+                : "Your child has changed this choice since; nothing was recorded.", "CNS016");
+        }
+        var (_, pending, _) = await ReadLinkAsync(token, cancellationToken, WithdrawalLinks.ParentalUse);
+        var recorded = await RecordForHashAsync(pending!, new ConsentEventRequest("", pending!.Purpose, ConsentActions.Given, pending.NoticeVersion,
+                "email-link", Evidence: new ConsentEvidence(FormId: "parental-confirmation")),
+            new ChildConsent(pending.Age!.Value, pending.AgeThreshold!.Value, null, pending.EventId, pending.OccurredAt), "parent", cancellationToken);
+        return recorded.Succeeded
+            ? Outcome<ParentalPreview>.Success(preview.Value with { Confirmed = true })
+            : Outcome<ParentalPreview>.Fail(recorded.Failure!.Value, [.. recorded.Violations]);
+    }
+
+    private async Task<(WithdrawalLink? Link, ConsentEvent? Event, Violation? Failure)> ReadLinkAsync(string? token, CancellationToken cancellationToken,
+        string use = WithdrawalLinks.WithdrawUse)
     {
         var tampered = new Violation("t", "This withdrawal link is not valid: it may have been cut short or changed. Nothing was recorded.", "CNS009");
         var first = (token ?? "").Split('.')[0];
@@ -292,7 +496,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             return (null, null, tampered);
         }
         var consent = await db.Set<ConsentEvent>().AsNoTracking().FirstOrDefaultAsync(e => e.EventId == eventId, cancellationToken);
-        var link = consent is null ? null : links.Read(token, _ => consent.SubjectHash);
+        var link = consent is null ? null : links.Read(token, _ => consent.SubjectHash, use);
         return link is null || link.Purpose != consent!.Purpose ? (null, null, tampered) : (link, consent, null);
     }
 
@@ -310,8 +514,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         {
             return Outcome<ConsentCheck>.NotFound("purpose", $"There is no consent purpose '{purpose}'.");
         }
-        var (state, allowed) = ConsentRules.StateOf(row.State?.LatestAction, row.State?.EverGiven ?? false, row.State?.GivenAt,
-            row.RefreshAfterDays, time.GetUtcNow());
+        var (state, allowed) = ConsentRules.StateOf(row.State is null ? null : Facts(row.State), row.RefreshAfterDays, time.GetUtcNow());
         return Outcome<ConsentCheck>.Success(new ConsentCheck(purpose, allowed, state, row.State?.EventId,
             allowed ? row.State?.NoticeVersion : null));
     }
@@ -332,6 +535,37 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
                 : new ConsentCheckResult(item.Subject ?? "", item.Purpose ?? "", false, null, null, null, check.Describe()));
         }
         return Outcome<IReadOnlyList<ConsentCheckResult>>.Success(results);
+    }
+
+    /// <summary>Every event of one subject (by keyed hash), newest first: the history the preference centre, the staff
+    /// UI (CNS023) and proof exports (CNS022) show.</summary>
+    public async Task<IReadOnlyList<ConsentHistoryEntry>> HistoryAsync(string subjectHash, CancellationToken cancellationToken = default)
+    {
+        var rows = await (from e in db.Set<ConsentEvent>().AsNoTracking()
+                          where e.SubjectHash == subjectHash
+                          join p in db.Set<ConsentPurposeRecord>().AsNoTracking() on e.Purpose equals p.Key
+                          select new { Event = e, p.Title }).ToListAsync(cancellationToken);
+        return rows.OrderByDescending(r => r.Event.RecordedAt).ThenByDescending(r => r.Event.EventId)
+            .Select(r => new ConsentHistoryEntry(r.Event.EventId, r.Event.Purpose, r.Title, r.Event.Action, r.Event.NoticeVersion, r.Event.Method,
+                r.Event.OccurredAt, r.Event.RecordedAt, r.Event.Actor,
+                JsonSerializer.Deserialize<ConsentEvidence>(r.Event.Evidence, RegisterService.Json) ?? new ConsentEvidence(), r.Event.AuditHash,
+                r.Event.Age, r.Event.AgeThreshold, r.Event.ParentalConfirmationId))
+            .ToList();
+    }
+
+    /// <summary>One subject's current state for every purpose: the live ones, and retired ones they had a say in.</summary>
+    public async Task<IReadOnlyList<SubjectPurposeState>> SubjectStatesAsync(string subjectHash, CancellationToken cancellationToken = default)
+    {
+        var purposes = await db.Set<ConsentPurposeRecord>().AsNoTracking().OrderBy(p => p.Key).ToListAsync(cancellationToken);
+        var states = await db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.SubjectHash == subjectHash)
+            .ToDictionaryAsync(s => s.Purpose, cancellationToken);
+        var now = time.GetUtcNow();
+        return purposes.Where(p => !p.Retired || states.ContainsKey(p.Key)).Select(p =>
+        {
+            var state = states.GetValueOrDefault(p.Key);
+            var (derived, allowed) = ConsentRules.StateOf(state is null ? null : Facts(state), p.RefreshAfterDays, now);
+            return new SubjectPurposeState(View(p), derived, allowed, state?.EventId, state?.NoticeVersion, state?.UpdatedAt);
+        }).ToList();
     }
 
     /// <summary>CNS006: the event's receipt in the Kantara Consent Receipt v1.1 shape, with Dataward's evidence and the
@@ -432,6 +666,9 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         record.RefreshAfterDays = request.RefreshAfterDays;
         record.UpdatedAt = now;
     }
+
+    internal static ConsentFacts Facts(ConsentStateRecord s) =>
+        new(s.LatestAction, s.EverGiven, s.GivenAt, s.PendingParent, s.RenewalRequired, s.RenewBy, s.RefreshDueAt);
 
     private static ConsentPurposeView View(ConsentPurposeRecord p) => new(p.Key, p.Title, p.Description,
         JsonSerializer.Deserialize<List<Guid>>(p.Activities) ?? [], p.Explicit, p.Sensitive, p.Children, p.SaleOrSharing, p.DirectMarketing,

@@ -13,18 +13,20 @@ public sealed record WithdrawalLink(Guid EventId, string Purpose, DateTimeOffset
 public sealed class WithdrawalLinks(KeyRing keys, TimeProvider time)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(90);
-    private const string Purpose = "consent.withdraw-link";
+    public const string WithdrawUse = "consent.withdraw-link";
+    /// <summary>Links a parent follows to confirm a child's consent (CNS016): the same form, another key domain.</summary>
+    public const string ParentalUse = "consent.parental-link";
 
-    public string Create(Guid eventId, string subjectHash, string purpose)
+    public string Create(Guid eventId, string subjectHash, string purpose, string use = WithdrawUse)
     {
         var expires = time.GetUtcNow().Add(Lifetime).ToUnixTimeSeconds();
         var payload = $"{eventId:N}.{purpose}.{expires.ToString(CultureInfo.InvariantCulture)}";
-        return $"{payload}.{Sign(payload, subjectHash)}";
+        return $"{payload}.{Sign(payload, subjectHash, use)}";
     }
 
     /// <summary>The link's content if its signature holds for <paramref name="subjectHashOf"/>'s subject; null if it was
     /// altered. Expiry is reported, not refused here: the caller decides what an expired link may still do.</summary>
-    public WithdrawalLink? Read(string? token, Func<Guid, string?> subjectHashOf)
+    public WithdrawalLink? Read(string? token, Func<Guid, string?> subjectHashOf, string use = WithdrawUse)
     {
         var parts = (token ?? "").Split('.');
         if (parts.Length != 4 || !Guid.TryParseExact(parts[0], "N", out var eventId)
@@ -34,7 +36,7 @@ public sealed class WithdrawalLinks(KeyRing keys, TimeProvider time)
             return null;
         }
         var payload = $"{parts[0]}.{parts[1]}.{parts[2]}";
-        var expected = Encoding.ASCII.GetBytes(Sign(payload, subjectHash));
+        var expected = Encoding.ASCII.GetBytes(Sign(payload, subjectHash, use));
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(parts[3]))
             ? new WithdrawalLink(eventId, parts[1], DateTimeOffset.FromUnixTimeSeconds(expires))
             : null;
@@ -42,5 +44,5 @@ public sealed class WithdrawalLinks(KeyRing keys, TimeProvider time)
 
     public bool HasExpired(WithdrawalLink link) => time.GetUtcNow() > link.ExpiresAt;
 
-    private string Sign(string payload, string subjectHash) => keys.Hash($"{payload}.{subjectHash}", Purpose);
+    private string Sign(string payload, string subjectHash, string use) => keys.Hash($"{payload}.{subjectHash}", use);
 }

@@ -16,6 +16,7 @@ public static class NoticeEndpoints
         notices.MapPost("/", CreateNotice).WithSummary("Draft a notice").RequireAuthorization(Policies.EditRegister);
         notices.MapGet("/{id:guid}", GetNotice).WithSummary("One notice");
         notices.MapPost("/{id:guid}/publish", PublishNotice).WithSummary("Publish a draft as the next version; it never changes again").RequireAuthorization(Policies.EditRegister);
+        notices.MapGet("/{id:guid}/renewals", Renewals).WithSummary("For a substantial version: how many people renewed their consent, per purpose (CNS018)");
         notices.MapGet("/versions/{version}", GetVersion).WithSummary("The published notice with this version");
     }
 
@@ -40,6 +41,12 @@ public static class NoticeEndpoints
         var outcome = await notices.PublishAsync(id, AuditActor.From(user), cancellationToken);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
     }
+
+    public static async Task<Results<Ok<IReadOnlyList<Consent.RenewalCount>>, ProblemHttpResult>> Renewals(Guid id, NoticeService notices,
+        CancellationToken cancellationToken) =>
+        await notices.RenewalsAsync(id, cancellationToken) is { } counts
+            ? TypedResults.Ok(counts)
+            : Problems.From(Domain.Outcome<bool>.NotFound("id", "No notice has this id."));
 
     public static async Task<Results<Ok<NoticeView>, ProblemHttpResult>> GetVersion(string version, NoticeService notices, CancellationToken cancellationToken) =>
         await notices.PublishedAsync(version, cancellationToken) is { } notice

@@ -16,6 +16,10 @@ public sealed class NoticeRecord
     public bool Substantial { get; set; }
     /// <summary>Consent purpose keys the notice covers, as JSON.</summary>
     public string Purposes { get; set; } = "[]";
+    /// <summary>For a substantial change: the purposes whose wording changed, as JSON (CNS018); null means all it covers.</summary>
+    public string? ChangedPurposes { get; set; }
+    /// <summary>Until when consents given under earlier versions still count (optional, set by the DPO).</summary>
+    public DateTimeOffset? RenewBy { get; set; }
     public DateTimeOffset? EffectiveAt { get; set; }
     public DateTimeOffset? PublishedAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -31,6 +35,8 @@ public sealed class NoticeRecord
         e.Property(n => n.Body).HasColumnName("body");
         e.Property(n => n.Substantial).HasColumnName("substantial");
         e.Property(n => n.Purposes).HasColumnName("purposes");
+        e.Property(n => n.ChangedPurposes).HasColumnName("changed_purposes");
+        e.Property(n => n.RenewBy).HasColumnName("renew_by");
         e.Property(n => n.EffectiveAt).HasColumnName("effective_at");
         e.Property(n => n.PublishedAt).HasColumnName("published_at");
         e.Property(n => n.CreatedAt).HasColumnName("created_at");

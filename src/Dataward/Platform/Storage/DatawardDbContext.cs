@@ -46,6 +46,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Email.OutboxMessage.Configure(builder);
         Consent.ConsentConfiguration.Configure(builder);
         Notices.NoticeRecord.Configure(builder);
+        Portal.VerificationCode.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -179,6 +179,7 @@ public static class DatawardApp
         services.AddScoped<Consent.ConsentService>();
         services.AddScoped<Consent.WithdrawalLinks>();
         services.AddScoped<Notices.NoticeService>();
+        services.AddScoped<Consent.ConsentRenewals>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")

@@ -41,11 +41,23 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(120)")
                         .HasColumnName("actor");
 
+                    b.Property<int?>("Age")
+                        .HasColumnType("integer")
+                        .HasColumnName("age");
+
+                    b.Property<int?>("AgeThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("age_threshold");
+
                     b.Property<string>("AuditHash")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("audit_hash");
+
+                    b.Property<int>("CountChange")
+                        .HasColumnType("integer")
+                        .HasColumnName("count_change");
 
                     b.Property<string>("Evidence")
                         .IsRequired()
@@ -67,6 +79,15 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
 
+                    b.Property<string>("ParentEncrypted")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("parent_encrypted");
+
+                    b.Property<Guid?>("ParentalConfirmationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parental_confirmation_id");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -78,7 +99,6 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnName("recorded_at");
 
                     b.Property<string>("SubjectEncrypted")
-                        .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("subject_encrypted");
@@ -91,7 +111,7 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
                     b.HasKey("EventId");
 
-                    b.HasIndex("Purpose");
+                    b.HasIndex("Purpose", "OccurredAt");
 
                     b.HasIndex("SubjectHash", "Purpose");
 
@@ -163,6 +183,37 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("consent_purposes", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Consent.ConsentRenewalRecord", b =>
+                {
+                    b.Property<int>("NoticeVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("notice_version");
+
+                    b.Property<string>("Purpose")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("SubjectHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<DateTimeOffset?>("RenewedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("renewed_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.HasKey("NoticeVersion", "Purpose", "SubjectHash");
+
+                    b.HasIndex("SubjectHash", "Purpose");
+
+                    b.ToTable("consent_renewals", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Consent.ConsentStateRecord", b =>
                 {
                     b.Property<string>("SubjectHash")
@@ -198,6 +249,22 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(40)")
                         .HasColumnName("notice_version");
 
+                    b.Property<bool>("PendingParent")
+                        .HasColumnType("boolean")
+                        .HasColumnName("pending_parent");
+
+                    b.Property<DateTimeOffset?>("RefreshDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("refresh_due_at");
+
+                    b.Property<DateTimeOffset?>("RenewBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("renew_by");
+
+                    b.Property<bool>("RenewalRequired")
+                        .HasColumnType("boolean")
+                        .HasColumnName("renewal_required");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -205,6 +272,37 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.HasKey("SubjectHash", "Purpose");
 
                     b.ToTable("consent_states", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Consent.ConsentSuppressionRecord", b =>
+                {
+                    b.Property<string>("SubjectHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<string>("Purpose")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("purpose");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("SubjectHash", "Purpose");
+
+                    b.ToTable("consent_suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Datasets.DatasetRecord", b =>
@@ -361,6 +459,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("body");
 
+                    b.Property<string>("ChangedPurposes")
+                        .HasColumnType("text")
+                        .HasColumnName("changed_purposes");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -383,6 +485,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("purposes");
+
+                    b.Property<DateTimeOffset?>("RenewBy")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("renew_by");
 
                     b.Property<bool>("Substantial")
                         .HasColumnType("boolean")
@@ -579,6 +685,53 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Portal.VerificationCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_attempts");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("SubjectHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectHash", "Purpose");
+
+                    b.ToTable("verification_codes", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Register.ActivityRecord", b =>

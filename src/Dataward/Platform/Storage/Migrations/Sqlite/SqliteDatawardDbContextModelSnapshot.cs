@@ -35,11 +35,23 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("actor");
 
+                    b.Property<int?>("Age")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("age");
+
+                    b.Property<int?>("AgeThreshold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("age_threshold");
+
                     b.Property<string>("AuditHash")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("audit_hash");
+
+                    b.Property<int>("CountChange")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count_change");
 
                     b.Property<string>("Evidence")
                         .IsRequired()
@@ -61,6 +73,15 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("occurred_at");
 
+                    b.Property<string>("ParentEncrypted")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parent_encrypted");
+
+                    b.Property<Guid?>("ParentalConfirmationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parental_confirmation_id");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -72,7 +93,6 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnName("recorded_at");
 
                     b.Property<string>("SubjectEncrypted")
-                        .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT")
                         .HasColumnName("subject_encrypted");
@@ -85,7 +105,7 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 
                     b.HasKey("EventId");
 
-                    b.HasIndex("Purpose");
+                    b.HasIndex("Purpose", "OccurredAt");
 
                     b.HasIndex("SubjectHash", "Purpose");
 
@@ -157,6 +177,37 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("consent_purposes", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Consent.ConsentRenewalRecord", b =>
+                {
+                    b.Property<int>("NoticeVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("notice_version");
+
+                    b.Property<string>("Purpose")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("SubjectHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<long?>("RenewedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("renewed_at");
+
+                    b.Property<long>("RequestedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requested_at");
+
+                    b.HasKey("NoticeVersion", "Purpose", "SubjectHash");
+
+                    b.HasIndex("SubjectHash", "Purpose");
+
+                    b.ToTable("consent_renewals", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Consent.ConsentStateRecord", b =>
                 {
                     b.Property<string>("SubjectHash")
@@ -192,6 +243,22 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("notice_version");
 
+                    b.Property<bool>("PendingParent")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pending_parent");
+
+                    b.Property<long?>("RefreshDueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refresh_due_at");
+
+                    b.Property<long?>("RenewBy")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("renew_by");
+
+                    b.Property<bool>("RenewalRequired")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("renewal_required");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
@@ -199,6 +266,37 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.HasKey("SubjectHash", "Purpose");
 
                     b.ToTable("consent_states", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Consent.ConsentSuppressionRecord", b =>
+                {
+                    b.Property<string>("SubjectHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<string>("Purpose")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.HasKey("SubjectHash", "Purpose");
+
+                    b.ToTable("consent_suppressions", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Datasets.DatasetRecord", b =>
@@ -355,6 +453,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("body");
 
+                    b.Property<string>("ChangedPurposes")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("changed_purposes");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -377,6 +479,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("purposes");
+
+                    b.Property<long?>("RenewBy")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("renew_by");
 
                     b.Property<bool>("Substantial")
                         .HasColumnType("INTEGER")
@@ -573,6 +679,53 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Portal.VerificationCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code_hash");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failed_attempts");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.Property<string>("SubjectHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_hash");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SubjectHash", "Purpose");
+
+                    b.ToTable("verification_codes", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Register.ActivityRecord", b =>

@@ -1,0 +1,256 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Dataward.Platform.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ConsentLifecycle : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_consent_events_purpose",
+                table: "consent_events");
+
+            migrationBuilder.AddColumn<string>(
+                name: "changed_purposes",
+                table: "notices",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "renew_by",
+                table: "notices",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "pending_parent",
+                table: "consent_states",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<long>(
+                name: "refresh_due_at",
+                table: "consent_states",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "renew_by",
+                table: "consent_states",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "renewal_required",
+                table: "consent_states",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AlterColumn<string>(
+                name: "subject_encrypted",
+                table: "consent_events",
+                type: "TEXT",
+                maxLength: 1000,
+                nullable: true,
+                oldClrType: typeof(string),
+                oldType: "TEXT",
+                oldMaxLength: 1000);
+
+            migrationBuilder.AddColumn<int>(
+                name: "age",
+                table: "consent_events",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "age_threshold",
+                table: "consent_events",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "count_change",
+                table: "consent_events",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "parent_encrypted",
+                table: "consent_events",
+                type: "TEXT",
+                maxLength: 1000,
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "parental_confirmation_id",
+                table: "consent_events",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "consent_renewals",
+                columns: table => new
+                {
+                    notice_version = table.Column<int>(type: "INTEGER", nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    subject_hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    requested_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    renewed_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_consent_renewals", x => new { x.notice_version, x.purpose, x.subject_hash });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "consent_suppressions",
+                columns: table => new
+                {
+                    subject_hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    reason = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    event_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_consent_suppressions", x => new { x.subject_hash, x.purpose });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "verification_codes",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    purpose = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    subject_hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    code_hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    expires_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    failed_attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    used_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_verification_codes", x => x.id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_consent_events_purpose_occurred_at",
+                table: "consent_events",
+                columns: new[] { "purpose", "occurred_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_consent_renewals_subject_hash_purpose",
+                table: "consent_renewals",
+                columns: new[] { "subject_hash", "purpose" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_verification_codes_subject_hash_purpose",
+                table: "verification_codes",
+                columns: new[] { "subject_hash", "purpose" });
+
+            // CNS005: events are append-only; CNS024: the only change allowed is erasing the identifiers.
+            migrationBuilder.Sql("""
+                CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events
+                WHEN NEW.event_id IS NOT OLD.event_id OR NEW.subject_hash IS NOT OLD.subject_hash OR NEW.purpose IS NOT OLD.purpose OR NEW.action IS NOT OLD.action OR NEW.notice_version IS NOT OLD.notice_version OR NEW.method IS NOT OLD.method OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.recorded_at IS NOT OLD.recorded_at OR NEW.evidence IS NOT OLD.evidence OR NEW.actor IS NOT OLD.actor OR NEW.audit_hash IS NOT OLD.audit_hash OR NEW.count_change IS NOT OLD.count_change OR NEW.age IS NOT OLD.age OR NEW.age_threshold IS NOT OLD.age_threshold OR NEW.parental_confirmation_id IS NOT OLD.parental_confirmation_id
+                  OR (NEW.subject_encrypted IS NOT OLD.subject_encrypted AND NEW.subject_encrypted IS NOT NULL)
+                  OR (NEW.parent_encrypted IS NOT OLD.parent_encrypted AND NEW.parent_encrypted IS NOT NULL)
+                BEGIN SELECT RAISE(ABORT, 'consent_events is append-only: only identifiers may be erased'); END;
+                """);
+            migrationBuilder.Sql("""
+                CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+                BEGIN SELECT RAISE(ABORT, 'consent_events is append-only: delete refused'); END;
+                """);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql("DROP TRIGGER IF EXISTS consent_events_append_only;");
+            migrationBuilder.Sql("DROP TRIGGER IF EXISTS consent_events_no_delete;");
+
+            migrationBuilder.DropTable(
+                name: "consent_renewals");
+
+            migrationBuilder.DropTable(
+                name: "consent_suppressions");
+
+            migrationBuilder.DropTable(
+                name: "verification_codes");
+
+            migrationBuilder.DropIndex(
+                name: "IX_consent_events_purpose_occurred_at",
+                table: "consent_events");
+
+            migrationBuilder.DropColumn(
+                name: "changed_purposes",
+                table: "notices");
+
+            migrationBuilder.DropColumn(
+                name: "renew_by",
+                table: "notices");
+
+            migrationBuilder.DropColumn(
+                name: "pending_parent",
+                table: "consent_states");
+
+            migrationBuilder.DropColumn(
+                name: "refresh_due_at",
+                table: "consent_states");
+
+            migrationBuilder.DropColumn(
+                name: "renew_by",
+                table: "consent_states");
+
+            migrationBuilder.DropColumn(
+                name: "renewal_required",
+                table: "consent_states");
+
+            migrationBuilder.DropColumn(
+                name: "age",
+                table: "consent_events");
+
+            migrationBuilder.DropColumn(
+                name: "age_threshold",
+                table: "consent_events");
+
+            migrationBuilder.DropColumn(
+                name: "count_change",
+                table: "consent_events");
+
+            migrationBuilder.DropColumn(
+                name: "parent_encrypted",
+                table: "consent_events");
+
+            migrationBuilder.DropColumn(
+                name: "parental_confirmation_id",
+                table: "consent_events");
+
+            migrationBuilder.AlterColumn<string>(
+                name: "subject_encrypted",
+                table: "consent_events",
+                type: "TEXT",
+                maxLength: 1000,
+                nullable: false,
+                defaultValue: "",
+                oldClrType: typeof(string),
+                oldType: "TEXT",
+                oldMaxLength: 1000,
+                oldNullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_consent_events_purpose",
+                table: "consent_events",
+                column: "purpose");
+        }
+    }
+}
