@@ -45,6 +45,16 @@ public sealed class ConsentRenewals(DatawardDbContext db, KeyRing keys, EmailOut
             .ToListAsync(cancellationToken))
         .OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new RenewalCount(c.Key, c.Renewed, c.Total)).ToList();
 
+    /// <summary>Renewed and total per purpose for every substantial version, for the notices page.</summary>
+    public async Task<IReadOnlyDictionary<int, IReadOnlyList<RenewalCount>>> AllCountsAsync(CancellationToken cancellationToken = default) =>
+        (await db.Set<ConsentRenewalRecord>().AsNoTracking()
+            .GroupBy(r => new { r.NoticeVersion, r.Purpose })
+            .Select(g => new { g.Key.NoticeVersion, g.Key.Purpose, Renewed = g.Count(r => r.RenewedAt != null), Total = g.Count() })
+            .ToListAsync(cancellationToken))
+        .GroupBy(c => c.NoticeVersion)
+        .ToDictionary(g => g.Key, g => (IReadOnlyList<RenewalCount>)g.OrderBy(c => c.Purpose, StringComparer.Ordinal)
+            .Select(c => new RenewalCount(c.Purpose, c.Renewed, c.Total)).ToList());
+
     /// <summary>One message per person, naming every purpose that needs renewing; people known only by a customer id, or
     /// whose identifier was erased, get none.</summary>
     private async Task NotifyAsync(int version, DateTimeOffset? renewBy, CancellationToken cancellationToken)
