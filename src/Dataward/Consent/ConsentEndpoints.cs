@@ -9,6 +9,8 @@ namespace Dataward.Consent;
 
 public sealed record ConsentCheckBatch(IReadOnlyList<ConsentCheckItem> Items);
 
+public sealed record MarketingLinksRequest(string Subject, string Purpose);
+
 /// <summary>/api/consent: purposes (Administrator, DPO), events and checks (any staff role or token).</summary>
 public static class ConsentEndpoints
 {
@@ -24,7 +26,29 @@ public static class ConsentEndpoints
         consent.MapPost("/events", RecordEvent).WithSummary("Record that a person gave or withdrew consent; returns the receipt id");
         consent.MapGet("/check", Check).WithSummary("May this subject's data be processed for this purpose?");
         consent.MapPost("/check", CheckBatch).WithSummary($"Check up to {ConsentService.MaxBatch} subject and purpose pairs");
+        consent.MapPost("/links", CreateLinks).WithSummary("Withdrawal links and RFC 8058 List-Unsubscribe headers for a marketing e-mail to this person about this purpose");
         consent.MapGet("/receipts/{id:guid}", Receipt).WithSummary("The consent receipt of an event (Kantara v1.1 shape)");
+    }
+
+    /// <summary>CNS008: the address mail clients POST to (RFC 8058 one-click unsubscribe). Anonymous and without an
+    /// antiforgery token by design: the signed link is the proof; a GET never withdraws (scanners prefetch links).</summary>
+    public static void MapOneClickUnsubscribe(this IEndpointRouteBuilder app) =>
+        app.MapPost("/privacy/unsubscribe", OneClickUnsubscribe).AllowAnonymous().DisableAntiforgery()
+            .RequireRateLimiting(DatawardApp.SignInRateLimit).WithTags("Privacy centre")
+            .WithSummary("One-click withdrawal from a marketing e-mail (RFC 8058); the token is the link's t parameter");
+
+    public static async Task<Results<Ok<WithdrawalPreview>, ProblemHttpResult>> OneClickUnsubscribe(string? t, ConsentService consent,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await consent.WithdrawByLinkAsync(t, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
+    }
+
+    public static async Task<Results<Ok<MarketingLinks>, ProblemHttpResult>> CreateLinks(MarketingLinksRequest request, ConsentService consent,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await consent.MarketingLinksAsync(request.Subject, request.Purpose, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
     }
 
     public static async Task<Ok<IReadOnlyList<ConsentPurposeView>>> ListPurposes(ConsentService consent, CancellationToken cancellationToken) =>

@@ -33,6 +33,9 @@ public sealed record ConsentCheckItem(string Subject, string Purpose);
 /// <summary>What a withdrawal link would withdraw, and whether it already has or can no longer.</summary>
 public sealed record WithdrawalPreview(string PurposeTitle, string PurposeDescription, bool AlreadyWithdrawn, bool Expired);
 
+/// <summary>Withdrawal links for a marketing message (CNS007, CNS008).</summary>
+public sealed record MarketingLinks(string WithdrawUrl, string OneClickUrl, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ExpiresAt);
+
 /// <summary>One event in a subject's history.</summary>
 public sealed record ConsentHistoryEntry(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
     DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
@@ -392,6 +395,26 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             """;
     }
 
+    /// <summary>CNS007, CNS008: the withdrawal links another system puts in its marketing e-mail to this person about this
+    /// purpose: the page link, the RFC 8058 one-click address and the headers that carry it.</summary>
+    public async Task<Outcome<MarketingLinks>> MarketingLinksAsync(string subject, string purpose, CancellationToken cancellationToken = default)
+    {
+        var hash = HashSubject(subject ?? "");
+        var state = await db.Set<ConsentStateRecord>().AsNoTracking().FirstOrDefaultAsync(s => s.SubjectHash == hash && s.Purpose == purpose, cancellationToken);
+        if (state is null)
+        {
+            return Outcome<MarketingLinks>.NotFound("subject", "No consent is recorded for this person and purpose: there is nothing to link to.");
+        }
+        var token = links.Create(state.EventId, hash, purpose);
+        var page = $"{Site}/privacy/withdraw?t={token}";
+        var oneClick = $"{Site}/privacy/unsubscribe?t={token}";
+        return Outcome<MarketingLinks>.Success(new MarketingLinks(page, oneClick, new Dictionary<string, string>
+        {
+            ["List-Unsubscribe"] = $"<{oneClick}>",
+            ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+        }, time.GetUtcNow().Add(WithdrawalLinks.Lifetime)));
+    }
+
     /// <summary>What a withdrawal link would withdraw, for the page that shows its single button.</summary>
     public async Task<Outcome<WithdrawalPreview>> PreviewWithdrawalAsync(string? token, CancellationToken cancellationToken = default)
     {
@@ -436,15 +459,6 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         return await AppendWithRetryAsync(new Append(earlier.SubjectHash, earlier.SubjectEncrypted, null, request, child), purpose,
             time.GetUtcNow(), actor, cancellationToken);
     }
-
-    /// <summary>One event in a subject's history.</summary>
-    public sealed record ConsentHistoryEntry(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
-        DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
-        Guid? ParentalConfirmationId);
-
-    /// <summary>Where one subject stands with one purpose.</summary>
-    public sealed record SubjectPurposeState(ConsentPurposeView Purpose, string State, bool Allowed, Guid? EventId, string? NoticeVersion,
-        DateTimeOffset? UpdatedAt);
 
     /// <summary>What a parental confirmation link asks the parent to confirm (CNS016).</summary>
     public async Task<Outcome<ParentalPreview>> PreviewParentalAsync(string? token, CancellationToken cancellationToken = default)

@@ -90,6 +90,30 @@ public abstract partial class WithdrawalLinkTests(StorageProvider provider) : Ap
         (await AllowedAsync(app)).ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task CNS008_marketing_mail_gets_list_unsubscribe_headers_whose_one_click_post_withdraws_without_a_form()
+    {
+        var (app, _) = await GiveConsentAsync();
+        var links = await app.PostAsJsonAsync("/api/consent/links", new { subject = "ana@example.com", purpose = "newsletter" });
+        links.StatusCode.ShouldBe(HttpStatusCode.OK, await links.Content.ReadAsStringAsync());
+        var body = await links.Content.ReadFromJsonAsync<JsonElement>();
+        body.GetProperty("headers").GetProperty("List-Unsubscribe-Post").GetString().ShouldBe("List-Unsubscribe=One-Click");
+        var oneClick = new Uri(body.GetProperty("oneClickUrl").GetString()!).PathAndQuery;
+        body.GetProperty("headers").GetProperty("List-Unsubscribe").GetString().ShouldEndWith($"{oneClick}>");
+        (await app.PostAsJsonAsync("/api/consent/links", new { subject = "nobody@example.com", purpose = "newsletter" })).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+
+        // A mail client posts once, with no cookie and no antiforgery token; a prefetching GET changes nothing.
+        var mailClient = App.Client();
+        (await mailClient.GetAsync(oneClick)).IsSuccessStatusCode.ShouldBeFalse();
+        (await AllowedAsync(app)).ShouldBeTrue();
+        (await mailClient.PostAsync(oneClick.Replace("newsletter.", "marketing.", StringComparison.Ordinal),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["List-Unsubscribe"] = "One-Click" }))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var done = await mailClient.PostAsync(oneClick, new FormUrlEncodedContent(new Dictionary<string, string> { ["List-Unsubscribe"] = "One-Click" }));
+        done.StatusCode.ShouldBe(HttpStatusCode.OK, await done.Content.ReadAsStringAsync());
+        (await AllowedAsync(app)).ShouldBeFalse();
+        (await EventsAsync()).ShouldBe(2);
+    }
+
     [GeneratedRegex(@"https?://[^/\s]+(/privacy/withdraw\?t=[A-Za-z0-9._-]+)")]
     private static partial Regex Link();
 }

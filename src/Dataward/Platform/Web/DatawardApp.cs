@@ -228,6 +228,7 @@ public static class DatawardApp
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
+        app.MapOneClickUnsubscribe();
         app.MapRazorComponents<App>();
     }
 
