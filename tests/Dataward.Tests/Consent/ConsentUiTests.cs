@@ -86,4 +86,41 @@ public sealed class ConsentUiTests() : AppTest(StorageProvider.Sqlite)
         published.ShouldContain("0 of 1 renewed");
         published.ShouldContain("earlier consents count until 2027-01-31");
     }
+
+    [Fact]
+    public async Task Staff_record_a_backdated_paper_consent_with_its_document_and_the_check_answers_from_it()
+    {
+        var api = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        await api.PostAsJsonAsync("/api/consent/purposes", new { key = "research", title = "Health research", description = "Studies.", @explicit = true });
+        var draft = await (await api.PostAsJsonAsync("/api/notices", new { language = "en", title = "N", body = "B", purposes = new[] { "research" } }))
+            .Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        await api.PostAsync($"/api/notices/{draft.GetProperty("id").GetGuid()}/publish", null);
+        await App.CreateUserAsync("staff@example.org", StaffRoles.Staff);
+        var ui = App.Ui();
+        await ui.SignInAsync("staff@example.org");
+        var form = new Dictionary<string, string>
+        {
+            ["Input.Subject"] = "CUST-1234",
+            ["Input.Purpose"] = "research",
+            ["Input.Action"] = "given",
+            ["Input.Method"] = "paper",
+            ["Input.OccurredAt"] = App.Time.GetUtcNow().AddDays(-3).ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture),
+            ["Input.NoticeVersion"] = "1",
+            ["Input.Wording"] = "I agree to my health records being used for research",
+        };
+        // CNS015: explicit consent on paper needs the scan's reference.
+        var refused = await ui.SubmitAsync("/consent/record", "record", form);
+        refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadAsStringAsync()).ShouldContain("CNS015");
+
+        form["Input.DocumentRef"] = "scan-2026-0042";
+        var recorded = await ui.SubmitAsync("/consent/record", "record", form);
+        (await recorded.Content.ReadAsStringAsync()).ShouldContain("now given");
+        var stored = await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().SingleAsync());
+        stored.Method.ShouldBe("paper");
+        stored.Actor.ShouldStartWith("user:");
+        stored.OccurredAt.ShouldBe(App.Time.GetUtcNow().AddDays(-3), TimeSpan.FromMinutes(1));
+        stored.Evidence.ShouldContain("scan-2026-0042");
+        (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/consent/check?subject=CUST-1234&purpose=research")).GetProperty("allowed").GetBoolean().ShouldBeTrue();
+    }
 }

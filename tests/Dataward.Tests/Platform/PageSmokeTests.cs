@@ -15,7 +15,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/users", "/tokens", "/register", "/register?status=nonsense&lawfulBasis=whim&special=maybe&overdue=yes", "/register/new",
         $"/register/{Missing}", $"/register/{Missing}/edit", $"/register/{Missing}/diff/1/2", "/register/print",
         "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
-        "/consent", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
+        "/consent", "/consent/record", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
     ];
 
     [Theory]
