@@ -246,6 +246,17 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
         var (_, app, version) = await ArrangeAsync();
         await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.person@example.net", purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
         await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.person@example.net", purpose = "newsletter", action = "withdrawn", method = "api" });
+        await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.person@example.net", purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        // A child's consent names a parent, and a substantial notice change e-mails everyone concerned: neither address is kept in clear.
+        var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "kids-club", title = "Kids club", description = "Club news.", children = true })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var draft = await (await dpo.PostAsJsonAsync("/api/notices", new { language = "en", title = "N", body = "B", substantial = true, purposes = new[] { "newsletter", "kids-club" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var v2 = (await (await dpo.PostAsync($"/api/notices/{draft.GetProperty("id").GetGuid()}/publish", null)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("version").GetString();
+        (await app.PostAsJsonAsync("/api/consent/events", new { subject = "seeded.child@example.net", purpose = "kids-club", action = "given", noticeVersion = v2, method = "web", age = 10, parentEmail = "seeded.parent@example.net" }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().CountAsync(m => m.Purpose == "consent.renewal"))).ShouldBe(1);
         if (Provider == StorageProvider.Sqlite)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -253,10 +264,14 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
             foreach (var path in new[] { file, file + "-wal" }.Where(File.Exists))
             {
                 var bytes = await File.ReadAllBytesAsync(path);
-                System.Text.Encoding.UTF8.GetString(bytes).ShouldNotContain("seeded.person", customMessage: path);
+                var text = System.Text.Encoding.UTF8.GetString(bytes);
+                text.ShouldNotContain("seeded.", customMessage: path);
+                System.Text.Encoding.Unicode.GetString(bytes).ShouldNotContain("seeded.", customMessage: path);
             }
         }
-        var rows = await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().Select(e => e.SubjectHash + e.SubjectEncrypted + e.Evidence).ToListAsync());
-        rows.ShouldAllBe(r => !r.Contains("seeded.person"));
+        var rows = await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().Select(e => e.SubjectHash + e.SubjectEncrypted + e.Evidence + e.ParentEncrypted).ToListAsync());
+        rows.ShouldAllBe(r => !r.Contains("seeded."));
+        var queued = await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().Select(m => m.To + m.Body).ToListAsync());
+        queued.ShouldAllBe(m => !m.Contains("seeded."));
     }
 }
