@@ -160,7 +160,8 @@ public sealed class ConsentProofService(DatawardDbContext db, ConsentService con
             scope = new ProofScope(null, null, null, purpose!.Key, request.From, request.To);
         }
         var organisation = await register.OrganisationAsync(cancellationToken);
-        var proof = new ConsentProof("dataward.consent-proof/1", time.GetUtcNow(), actor, organisation.Name, scope, purposes, states, events, cited,
+        var controller = string.IsNullOrWhiteSpace(organisation.Name) ? "(the organisation record has no name yet)" : organisation.Name;
+        var proof = new ConsentProof("dataward.consent-proof/1", time.GetUtcNow(), actor, controller, scope, purposes, states, events, cited,
             new ProofAuditChain(chain.Intact, chain.Count, chain.FirstBrokenSequence, chain.Reason, events.Count(e => e.Anchored), events.Count));
 
         await audit.RecordAsync(actor, ExportedAction, hash is null ? $"purpose:{purpose!.Key}" : ConsentSubjects.Reference(hash),

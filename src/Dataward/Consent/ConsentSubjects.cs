@@ -93,7 +93,9 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
 
     /// <summary>CNS024 (Art. 17(3)(e)): drops the encrypted identifier and any parent's address from every event of the
     /// person, keeping the events, their hashes and the suppression entries as proof. The database refuses any other
-    /// change to an event. Erasing twice is harmless; the second erases nothing.</summary>
+    /// change to an event. Erasing twice is harmless; the second erases nothing. Inside a caller's transaction (an
+    /// erasure request erasing several stores) the erasure commits with it, and on SQLite the write-ahead log is left
+    /// to SQLite's own checkpoints instead of being emptied here.</summary>
     public async Task<Outcome<ConsentErasure>> EraseSubjectAsync(string? subject, string actor, CancellationToken cancellationToken = default)
     {
         if (ValidateSubject(subject) is { } invalid)
@@ -102,6 +104,7 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
         }
         var hash = consent.HashSubject(subject!);
         var sqlite = db.Database.IsSqlite();
+        var own = db.Database.CurrentTransaction is null;
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -110,8 +113,9 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
                 // Zero the freed bytes of the rewritten rows instead of leaving the ciphertext in free space of the file.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = ON;", cancellationToken);
             }
+            var transaction = own ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             ConsentErasure erasure;
-            await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+            try
             {
                 var erased = await db.Set<ConsentEvent>()
                     .Where(e => e.SubjectHash == hash && (e.SubjectEncrypted != null || e.ParentEncrypted != null))
@@ -122,11 +126,25 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
                 erasure = new ConsentErasure(hash, erased, kept, suppressions);
                 await audit.RecordAsync(actor, ErasedAction, Reference(hash),
                     new JsonObject { ["eventsErased"] = erased, ["eventsKept"] = kept, ["suppressionsKept"] = suppressions }, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                if (transaction is not null)
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync();
+                }
             }
             if (sqlite)
             {
+                // The freed bytes were zeroed as the rows were rewritten; later writes need not pay for it.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA secure_delete = OFF;", cancellationToken);
+            }
+            if (sqlite && own)
+            {
                 // The write-ahead log still holds page images from before the erasure: copy them back and empty it.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
             }

@@ -389,6 +389,35 @@ public abstract partial class ConsentStaffTests(StorageProvider provider) : AppT
     }
 
     [Fact]
+    public async Task CNS024_an_erasure_inside_a_callers_transaction_commits_or_rolls_back_with_it()
+    {
+        var arranged = await ArrangeAsync();
+        await RecordAsync(arranged.App, Ana, "given", arranged.Version);
+        var hash = HashOf(Ana);
+        async Task<bool> EraseAsync(bool commit)
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<DatawardDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var outcome = await scope.ServiceProvider.GetRequiredService<ConsentSubjects>().EraseSubjectAsync(Ana, "user:request");
+            outcome.Value!.EventsErased.ShouldBe(1);
+            if (commit)
+            {
+                await transaction.CommitAsync();
+            }
+            return commit;
+        }
+        async Task<bool> HeldAsync() => await App.WithDbAsync(db => db.Set<ConsentEvent>().AnyAsync(e => e.SubjectHash == hash && e.SubjectEncrypted != null));
+
+        await EraseAsync(commit: false);
+        (await HeldAsync()).ShouldBeTrue("rolled back with the caller");
+        (await AuditAsync("consent.subject_erased")).ShouldBeEmpty();
+        await EraseAsync(commit: true);
+        (await HeldAsync()).ShouldBeFalse();
+        (await AuditAsync("consent.subject_erased")).Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task CNS005_the_database_refuses_any_change_to_an_event_but_erasing_its_identifiers()
     {
         var arranged = await ArrangeAsync();
