@@ -27,7 +27,7 @@ public static class ConsentEndpoints
         consent.MapGet("/check", Check).WithSummary("May this subject's data be processed for this purpose?");
         consent.MapPost("/check", CheckBatch).WithSummary($"Check up to {ConsentService.MaxBatch} subject and purpose pairs");
         consent.MapPost("/links", CreateLinks).WithSummary("Withdrawal links and RFC 8058 List-Unsubscribe headers for a marketing e-mail to this person about this purpose");
-        consent.MapGet("/receipts/{id:guid}", Receipt).WithSummary("The consent receipt of an event (Kantara v1.1 shape)");
+        consent.MapGet("/receipts/{id:guid}", Receipt).WithSummary("The consent receipt of an event: Kantara v1.1 shape, or format=iso-27560 for the ISO/IEC TS 27560 record");
     }
 
     /// <summary>CNS008: the address mail clients POST to (RFC 8058 one-click unsubscribe). Anonymous and without an
@@ -114,8 +114,18 @@ public static class ConsentEndpoints
             extensions: new Dictionary<string, object?> { ["ruleId"] = "CNS014", ["limit"] = ConsentService.MaxBatch });
     }
 
-    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Receipt(Guid id, ConsentService consent, CancellationToken cancellationToken) =>
-        await consent.ReceiptAsync(id, cancellationToken) is { } receipt
+    public static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> Receipt(Guid id, string? format, ConsentService consent,
+        Iso27560ConsentRecords iso, CancellationToken cancellationToken)
+    {
+        // CNS006: the Kantara receipt by default, the ISO/IEC TS 27560 record of the event's (subject, purpose) on request.
+        var iso27560 = string.Equals(format, "iso-27560", StringComparison.OrdinalIgnoreCase);
+        if (format is not null && !iso27560 && !string.Equals(format, "kantara", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.From(Domain.Outcome<bool>.Invalid("format", "Use kantara (the default) or iso-27560.", "CNS006"));
+        }
+        var receipt = iso27560 ? await iso.RecordAsync(id, cancellationToken) : await consent.ReceiptAsync(id, cancellationToken);
+        return receipt is not null
             ? TypedResults.Ok(receipt)
             : Problems.From(Domain.Outcome<bool>.NotFound("id", "No consent event has this id."));
+    }
 }

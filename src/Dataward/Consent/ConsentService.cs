@@ -66,7 +66,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
 
     /// <summary>How many people currently consent to each purpose (the latest event is <c>given</c>).</summary>
     public async Task<IReadOnlyDictionary<string, int>> GivenCountsAsync(CancellationToken cancellationToken = default) =>
-        await db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.LatestAction == ConsentActions.Given)
+        await db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.LatestAction == ConsentActions.Given && !s.PendingParent)
             .GroupBy(s => s.Purpose).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
 

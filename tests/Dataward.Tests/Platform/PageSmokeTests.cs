@@ -15,7 +15,8 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/users", "/tokens", "/register", "/register?status=nonsense&lawfulBasis=whim&special=maybe&overdue=yes", "/register/new",
         $"/register/{Missing}", $"/register/{Missing}/edit", $"/register/{Missing}/diff/1/2", "/register/print",
         "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
-        "/consent", "/consent/record", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
+        "/consent", "/consent/record", "/consent/subjects", "/consent/trends", "/consent/trends?from=notadate&to=%00",
+        "/consent/trends?from=2026-12-01&to=2026-01-01", "/consent/trends?from=0001-01-01&to=9999-12-31", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
     ];
 
     [Theory]

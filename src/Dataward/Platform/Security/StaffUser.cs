@@ -41,4 +41,11 @@ public static class Policies
 
     /// <summary>The DPO alone signs off register reviews (policy P1).</summary>
     public const string ReviewRegister = nameof(ReviewRegister);
+
+    /// <summary>Administrator, DPO and Auditor: open a person's consent record with the identifier decrypted, export
+    /// proof of consent (CNS022, CNS023).</summary>
+    public const string ReadConsentSubjects = nameof(ReadConsentSubjects);
+
+    /// <summary>Administrator and DPO: erase a person's identifiers from the consent ledger (CNS024).</summary>
+    public const string EraseConsentSubjects = nameof(EraseConsentSubjects);
 }

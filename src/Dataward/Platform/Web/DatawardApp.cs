@@ -125,7 +125,9 @@ public static class DatawardApp
             .AddPolicy(Policies.ManageAccess, p => p.RequireRole(StaffRoles.Administrator))
             .AddPolicy(Policies.EditRegister, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReviewRegister, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
-            .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor));
+            .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
+            .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
+            .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -180,6 +182,10 @@ public static class DatawardApp
         services.AddScoped<Consent.WithdrawalLinks>();
         services.AddScoped<Notices.NoticeService>();
         services.AddScoped<Consent.ConsentRenewals>();
+        services.AddScoped<Consent.ConsentSubjects>();
+        services.AddScoped<Consent.ConsentProofService>();
+        services.AddScoped<Consent.ConsentTrends>();
+        services.AddScoped<Consent.Iso27560ConsentRecords>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -223,12 +229,14 @@ public static class DatawardApp
         api.MapRegisterEndpoints();
         api.MapTaxonomyEndpoints();
         api.MapConsentEndpoints();
+        api.MapConsentStaffEndpoints();
         api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
         app.MapOneClickUnsubscribe();
+        app.MapConsentStaffForms();
         app.MapRazorComponents<App>();
     }
 
