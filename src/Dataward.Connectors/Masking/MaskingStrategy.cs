@@ -84,15 +84,15 @@ public abstract class MaskingStrategy
                 var length = config.TryGetValue("length", out var n) && n.TryGetInt32(out var len) ? len : 30;
                 return length is < 1 or > 1000 ? (null, "random_string_rewrite length is 1 to 1000.") : (new RandomStringStrategy(length, suffix), null);
             case Hash:
-            {
-                var algorithm = Algorithm(out var error);
-                return error is null ? (new HashStrategy(algorithm!, suffix, keyed: false), null) : (null, error);
-            }
+                {
+                    var algorithm = Algorithm(out var error);
+                    return error is null ? (new HashStrategy(algorithm!, suffix, keyed: false), null) : (null, error);
+                }
             case Hmac:
-            {
-                var algorithm = Algorithm(out var error);
-                return error is null ? (new HashStrategy(algorithm!, suffix, keyed: true), null) : (null, error);
-            }
+                {
+                    var algorithm = Algorithm(out var error);
+                    return error is null ? (new HashStrategy(algorithm!, suffix, keyed: true), null) : (null, error);
+                }
             case DateTruncate:
                 var to = config.TryGetValue("to", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "year";
                 return to is "year" or "month" ? (new DateTruncateStrategy(to), null) : (null, $"date_truncate goes to 'year' or 'month', not '{to}'.");
