@@ -1,0 +1,304 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dataward.Connectors.Datasets;
+using Dataward.Connectors.Masking;
+using Dataward.Connectors.Planning;
+using Dataward.Connectors.Stores;
+
+namespace Dataward.Connectors.Execution;
+
+/// <summary>Where an erasure stands, saved by the host after every change (see <see cref="IErasureCheckpoint"/>) and
+/// handed back to resume. <see cref="Targets"/> holds the primary keys of the subject's rows found before anything
+/// changed (personal data: the host keeps it encrypted and drops it once the erasure is complete);
+/// <see cref="Completed"/> holds the proofs, which outlive the data.</summary>
+public sealed record ErasureProgress(
+    IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyList<string?>>>? Targets,
+    PendingCollection? Pending,
+    IReadOnlyList<CollectionProof> Completed)
+{
+    public static ErasureProgress Start { get; } = new(null, null, []);
+
+    public bool IsCompleted(CollectionKey collection) => Completed.Any(p => p.Collection == collection.ToString());
+}
+
+/// <summary>A collection whose transaction was about to commit: the keyed digest of each row's new values (by key
+/// fingerprint) tells, on resume, which rows already carry them, so nothing is applied twice.</summary>
+public sealed record PendingCollection(string Collection, IReadOnlyDictionary<string, string> RowDigests, CollectionProof Proof);
+
+/// <summary>The proof an erasure keeps per collection: the action, the rows it covered, each field's strategy and
+/// how many values it overwrote, and keyed fingerprints (HMAC-SHA-256) of the rows' primary keys, never values.</summary>
+public sealed record CollectionProof(string Collection, string Action, long Rows, IReadOnlyList<FieldProof> Fields, IReadOnlyList<string> KeyFingerprints);
+
+/// <summary>One field's strategy and the number of non-null values it overwrote.</summary>
+public sealed record FieldProof(string Field, string Strategy, long Values);
+
+/// <summary>Persists an erasure's progress; implemented by the host (the request job), which stores the latest
+/// <see cref="ErasureProgress"/> so a killed run resumes from it.</summary>
+public interface IErasureCheckpoint
+{
+    Task SaveAsync(ErasureProgress progress, CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome: what was planned and kept, and a proof per collection changed.</summary>
+public sealed record ErasureResult(ErasurePreview Preview, IReadOnlyList<CollectionProof> Proofs, ErasureProgress Progress);
+
+/// <summary>Erases a data subject's rows: finds them once by the plan (before any identity is masked), then per
+/// collection, children first, masks the targeted fields (or deletes rows) in one transaction, saving progress
+/// before and after each. Primary keys, fields on either end of a reference and exempt categories are never
+/// changed; a collection without a primary key is left alone and said so.</summary>
+public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDictionary<string, IDataStore> stores)
+{
+    private readonly AccessRunner access = new(stores);
+
+    /// <summary>What <see cref="RunAsync"/> would change, collection by collection, without changing anything.</summary>
+    public async Task<ErasurePreview> PreviewAsync(TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken = default)
+    {
+        await access.EnsureRunnableAsync(plan, cancellationToken);
+        var references = datasets.SelectMany(d => d.References()).ToList();
+        var referenceEnds = references.SelectMany(r => new[] { r.Field, r.Referenced }).ToHashSet();
+        var result = new List<CollectionErasure>();
+        foreach (var step in plan.Steps)
+        {
+            var dataset = datasets.First(d => d.FidesKey == step.Collection.Dataset);
+            var collection = dataset.Collections.First(c => c.Name == step.Collection.Collection);
+            var table = (await stores[step.Collection.Dataset].DescribeAsync(cancellationToken)).Find(collection.Name)!;
+            var keyColumns = table.PrimaryKey.Count > 0 ? table.PrimaryKey : step.PrimaryKey;
+            var fields = new List<FieldErasure>();
+            var kept = new List<FieldKept>();
+            var deleteRequested = collection.FidesMeta?.MaskingStrategyOverride?.Strategy is "delete" or MaskingStrategy.DeleteRow;
+            var fallbackToFit = new List<(Field Field, StoreColumn Column)>();
+            foreach (var field in collection.Fields)
+            {
+                var categories = field.DataCategories ?? [];
+                if (policy.RuleFor(categories) is not { } rule)
+                {
+                    continue;
+                }
+                var address = new FieldAddress(dataset.FidesKey, collection.Name, [field.Name]);
+                var column = table.Column(field.Name)!;
+                if (field.FidesMeta?.Length is { } length && (column.MaxLength is null || length < column.MaxLength))
+                {
+                    column = column with { MaxLength = length };
+                }
+                if (policy.ExemptionFor(categories) is { } exemption)
+                {
+                    kept.Add(new FieldKept(field.Name, KeptReason.Exempt,
+                        $"{exemption.DataCategory} is kept: {exemption.Reason}{(exemption.RetentionEnds is { } end ? $" (until {end})" : "")}."));
+                }
+                else if (keyColumns.Contains(field.Name) || step.PrimaryKey.Contains(field.Name))
+                {
+                    kept.Add(new FieldKept(field.Name, KeptReason.PrimaryKey, "Part of the primary key: rows stay linked."));
+                }
+                else if (referenceEnds.Contains(address))
+                {
+                    kept.Add(new FieldKept(field.Name, KeptReason.Reference, "A reference joins collections through it: rows stay linked."));
+                }
+                else if (field.FidesMeta?.ReadOnly == true)
+                {
+                    kept.Add(new FieldKept(field.Name, KeptReason.ReadOnly, "Marked read_only in the dataset."));
+                }
+                else
+                {
+                    var spec = field.FidesMeta?.MaskingStrategyOverride is { } o ? new MaskingSpec(o.Strategy, o.Configuration) : rule.Masking;
+                    if (spec.Strategy == MaskingStrategy.DeleteRow)
+                    {
+                        deleteRequested = true;
+                        fallbackToFit.Add((field, column));
+                        continue;
+                    }
+                    var (strategy, error) = spec.Strategy == MaskingStrategy.Auto
+                        ? (MaskingStrategy.FitFor(column), MaskingStrategy.FitFor(column) is null ? $"no default strategy writes {column.DataType}." : null)
+                        : MaskingStrategy.Create(spec);
+                    if (strategy?.Unfit(column) is { } unfit)
+                    {
+                        error = unfit;
+                    }
+                    if (error is not null)
+                    {
+                        kept.Add(new FieldKept(field.Name, KeptReason.Unfit, error));
+                        continue;
+                    }
+                    fields.Add(new FieldErasure(field.Name, strategy!.Name) { Masking = strategy, Column = column });
+                }
+            }
+
+            string? note = null;
+            var action = fields.Count > 0 || fallbackToFit.Count > 0 ? ErasureAction.Mask : ErasureAction.None;
+            if (deleteRequested)
+            {
+                var inbound = references.Where(r => r.Referenced.Dataset == dataset.FidesKey && r.Referenced.Collection == collection.Name
+                    && !(r.Field.Dataset == dataset.FidesKey && r.Field.Collection == collection.Name))
+                    .Select(r => $"{r.Field.Dataset}:{r.Field.Collection}").Distinct().ToList();
+                if (inbound.Count == 0 && keyColumns.Count > 0)
+                {
+                    action = ErasureAction.DeleteRows;
+                    fields.Clear();
+                    fallbackToFit.Clear();
+                }
+                else
+                {
+                    note = inbound.Count > 0
+                        ? $"Rows are not deleted: {string.Join(", ", inbound)} reference{(inbound.Count == 1 ? "s" : "")} them; their fields are masked instead."
+                        : "Rows are not deleted: the table has no primary key to name them.";
+                }
+            }
+            foreach (var (field, column) in fallbackToFit)
+            {
+                if (MaskingStrategy.FitFor(column) is { } fit)
+                {
+                    fields.Add(new FieldErasure(field.Name, fit.Name) { Masking = fit, Column = column });
+                }
+                else
+                {
+                    kept.Add(new FieldKept(field.Name, KeptReason.Unfit, $"no default strategy writes {column.DataType}."));
+                }
+            }
+            if (action == ErasureAction.Mask && fields.Count == 0)
+            {
+                action = ErasureAction.None;
+            }
+            if (action != ErasureAction.None && keyColumns.Count == 0)
+            {
+                note = "Nothing is changed: the collection has no primary key (in the table or the dataset) to name its rows by.";
+                action = ErasureAction.None;
+            }
+            result.Add(new CollectionErasure(step.Collection, action, keyColumns, action == ErasureAction.Mask ? fields : [], kept, note));
+        }
+        return new ErasurePreview(result);
+    }
+
+    /// <summary>Runs (or resumes, from <paramref name="resumeFrom"/>) the erasure for the given identities.</summary>
+    public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
+        MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
+    {
+        var preview = await PreviewAsync(plan, policy, cancellationToken);
+        var progress = resumeFrom ?? ErasureProgress.Start;
+        if (progress.Targets is null)
+        {
+            // Found once, before any change: masking an identity field would hide the rows from a second look.
+            var needed = AccessRunner.NeededOutputs(plan);
+            var rows = await access.TraverseAsync(plan, identities, step =>
+            {
+                var keys = preview.For(step.Collection) is { Action: not ErasureAction.None } c ? c.KeyColumns : [];
+                IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Distinct(StringComparer.Ordinal)];
+                return columns.Count > 0 ? columns : null;
+            }, [], cancellationToken);
+            var targets = new Dictionary<string, IReadOnlyList<IReadOnlyList<string?>>>(StringComparer.Ordinal);
+            foreach (var collection in preview.Collections.Where(c => c.Action != ErasureAction.None))
+            {
+                targets[collection.Collection.ToString()] = [.. rows[collection.Collection]
+                    .Select(r => (IReadOnlyList<string?>)[.. collection.KeyColumns.Select(k => Text(r[k]))])];
+            }
+            progress = progress with { Targets = targets };
+            await checkpoint.SaveAsync(progress, cancellationToken);
+        }
+
+        foreach (var collection in ErasureOrder(plan, preview))
+        {
+            if (progress.IsCompleted(collection.Collection))
+            {
+                continue;
+            }
+            var store = stores[collection.Collection.Dataset];
+            var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
+            var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
+            var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
+            var filter = new KeyFilter(collection.KeyColumns, [.. keys.Select(k => (IReadOnlyList<object?>)[.. k.Cast<object?>()])]);
+            CollectionProof proof;
+            if (collection.Action == ErasureAction.DeleteRows)
+            {
+                // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
+                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [filter], cancellationToken);
+                proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
+                    [.. keys.Select(k => Fingerprint(secrets, Typed(k, keyColumns)))]);
+                progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
+                await checkpoint.SaveAsync(progress, cancellationToken);
+                if (present.Count > 0)
+                {
+                    await store.DeleteAsync(table.Name, collection.KeyColumns, [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])], cancellationToken);
+                }
+            }
+            else
+            {
+                var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
+                var current = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, columns, [filter], cancellationToken);
+                var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
+                var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+                var updates = new List<RowUpdate>();
+                var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
+                var fingerprints = new List<string>();
+                foreach (var row in current)
+                {
+                    var key = collection.KeyColumns.Select(k => row[k]).ToList();
+                    var fingerprint = Fingerprint(secrets, key);
+                    fingerprints.Add(fingerprint);
+                    // A row already holding the values an interrupted run committed is not masked again.
+                    if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
+                        && committed == Digest(secrets, collection.Fields.Select(f => row[f.Field])))
+                    {
+                        digests[fingerprint] = committed;
+                        continue;
+                    }
+                    var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var field in collection.Fields)
+                    {
+                        var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
+                        values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
+                        if (row[field.Field] is not null)
+                        {
+                            counts[field.Field]++;
+                        }
+                    }
+                    digests[fingerprint] = Digest(secrets, collection.Fields.Select(f => values[f.Field]));
+                    updates.Add(new RowUpdate(key, values));
+                }
+                var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
+                proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
+                    [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
+                    fingerprints);
+                if (updates.Count > 0)
+                {
+                    progress = progress with { Pending = new PendingCollection(proof.Collection, digests, proof) };
+                    await checkpoint.SaveAsync(progress, cancellationToken);
+                    await store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken);
+                }
+                else if (previous is not null)
+                {
+                    proof = previous;
+                }
+            }
+            progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
+            await checkpoint.SaveAsync(progress, cancellationToken);
+        }
+        return new ErasureResult(preview, progress.Completed, progress);
+    }
+
+    // Children before parents (the plan reversed), and each collection after those its erase_after names.
+    private IEnumerable<CollectionErasure> ErasureOrder(TraversalPlan plan, ErasurePreview preview)
+    {
+        var pending = plan.Steps.Reverse().Select(s => preview.For(s.Collection)!).Where(c => c.Action != ErasureAction.None).ToList();
+        var done = new HashSet<CollectionKey>();
+        while (pending.Count > 0)
+        {
+            var next = pending.FirstOrDefault(c => EraseAfter(c.Collection).All(a => done.Contains(a) || pending.All(p => p.Collection != a))) ?? pending[0];
+            pending.Remove(next);
+            done.Add(next.Collection);
+            yield return next;
+        }
+    }
+
+    private IEnumerable<CollectionKey> EraseAfter(CollectionKey key) =>
+        (datasets.FirstOrDefault(d => d.FidesKey == key.Dataset)?.Collections.FirstOrDefault(c => c.Name == key.Collection)?.FidesMeta?.EraseAfter ?? [])
+        .Select(CollectionKey.Parse).OfType<CollectionKey>();
+
+    private static string? Text(object? value) => value is null ? null : StoreValues.TryCoerce(value, ValueKind.Text, out var text) ? (string?)text : null;
+
+    private static List<object?> Typed(IReadOnlyList<string?> key, IReadOnlyList<StoreColumn> columns) =>
+        [.. key.Select((v, i) => StoreValues.TryCoerce(v, columns[i].Kind, out var typed) ? typed : v)];
+
+    private static string Fingerprint(MaskingSecrets secrets, IEnumerable<object?> key) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical(key))));
+
+    private static string Digest(MaskingSecrets secrets, IEnumerable<object?> values) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + StoreValues.Canonical(values))))[..32];
+}

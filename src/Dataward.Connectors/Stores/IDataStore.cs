@@ -1,0 +1,89 @@
+namespace Dataward.Connectors.Stores;
+
+/// <summary>One database the organisation connected, as the request engine sees it: describe it, read rows by key
+/// values, count them, and change or delete rows by primary key. Table and column names are checked against
+/// <see cref="DescribeAsync"/> and quoted; values only ever travel as parameters.</summary>
+public interface IDataStore : IAsyncDisposable
+{
+    /// <summary>The store kind, e.g. <c>postgres</c> or <c>sqlite</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>Opens a connection and runs a trivial query; the error is a readable message without secrets.</summary>
+    Task<StoreCheck> TestConnectionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The tables, their columns (type, nullability, length) and primary keys; read once and cached.</summary>
+    Task<StoreSchema> DescribeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The rows of <paramref name="table"/> matching any of the filters, with <paramref name="columns"/> in
+    /// that order and JSON-friendly values (see <see cref="StoreValues"/>). No filter, or no usable value, reads nothing.</summary>
+    Task<IReadOnlyList<StoreRow>> SelectAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<KeyFilter> anyOf,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>How many rows <see cref="SelectAsync"/> would return.</summary>
+    Task<long> CountAsync(string table, IReadOnlyList<KeyFilter> anyOf, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the given columns of the rows named by their primary key, all in one transaction; returns the
+    /// number of rows changed.</summary>
+    Task<int> UpdateAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<RowUpdate> updates,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the rows named by their primary key, in one transaction; returns the number deleted.</summary>
+    Task<int> DeleteAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<IReadOnlyList<object?>> keys,
+        CancellationToken cancellationToken = default);
+}
+
+/// <summary>A row read from a store: column name to value, in the order the columns were asked for.</summary>
+public sealed class StoreRow : OrderedDictionary<string, object?>
+{
+    public StoreRow() : base(StringComparer.Ordinal)
+    {
+    }
+}
+
+/// <summary>Rows whose <see cref="Columns"/> hold one of the <see cref="Tuples"/> (one value each for a single column;
+/// for several columns, the values match together, as a composite key does).</summary>
+public sealed record KeyFilter(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyList<object?>> Tuples)
+{
+    public static KeyFilter Of(string column, IEnumerable<object?> values) =>
+        new([column], [.. values.Select(v => (IReadOnlyList<object?>)[v])]);
+}
+
+/// <summary>New values for one row, named by its primary-key values (in key-column order).</summary>
+public sealed record RowUpdate(IReadOnlyList<object?> Key, IReadOnlyDictionary<string, object?> Values);
+
+/// <summary>Whether a store answered, and if not, why.</summary>
+public sealed record StoreCheck(bool Succeeded, string? Error);
+
+/// <summary>The tables of a store, by name.</summary>
+public sealed record StoreSchema(IReadOnlyDictionary<string, StoreTable> Tables)
+{
+    public StoreTable? Find(string table) => Tables.GetValueOrDefault(table);
+}
+
+/// <summary>A table: its columns in order and its primary key (empty when it has none).</summary>
+public sealed record StoreTable(string Name, IReadOnlyList<StoreColumn> Columns, IReadOnlyList<string> PrimaryKey)
+{
+    public StoreColumn? Column(string name) => Columns.FirstOrDefault(c => c.Name == name);
+}
+
+/// <summary>A column: the store's own type name, the kind of value it holds, nullability and the longest text.</summary>
+public sealed record StoreColumn(string Name, string DataType, ValueKind Kind, bool Nullable, int? MaxLength);
+
+/// <summary>What kind of value a column holds, across stores.</summary>
+public enum ValueKind
+{
+    Text,
+    Integer,
+    Decimal,
+    Float,
+    Boolean,
+    Timestamp,
+    TimestampWithZone,
+    Date,
+    Guid,
+    Binary,
+    Other,
+}
+
+/// <summary>A table or column name that the store does not have: the engine never sends it as SQL.</summary>
+public sealed class UnknownStoreObjectException(string message) : Exception(message);

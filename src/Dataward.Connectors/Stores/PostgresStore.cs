@@ -1,0 +1,168 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Dataward.Connectors.Stores;
+
+/// <summary>A PostgreSQL database (one schema of it, <c>public</c> unless named). Key lookups bind one array per
+/// column: <c>"col" = ANY(@p0)</c>, so a step is one statement however many keys it has.</summary>
+public sealed class PostgresStore : SqlStore
+{
+    private readonly NpgsqlDataSource dataSource;
+    private readonly string schemaName;
+
+    public PostgresStore(string connectionString, string schema = "public")
+    {
+        dataSource = NpgsqlDataSource.Create(connectionString);
+        schemaName = schema;
+    }
+
+    public override string Kind => "postgres";
+
+    // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
+    protected override int MaxValuesPerStatement => 50_000;
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await dataSource.OpenConnectionAsync(cancellationToken);
+
+    protected override async Task<StoreSchema> DescribeCoreAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var columns = new Dictionary<string, List<StoreColumn>>(StringComparer.Ordinal);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT table_name, column_name, udt_name, is_nullable, character_maximum_length
+                FROM information_schema.columns WHERE table_schema = @schema ORDER BY table_name, ordinal_position
+                """;
+            command.Parameters.Add(new NpgsqlParameter("schema", schemaName));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var type = reader.GetString(2);
+                var column = new StoreColumn(reader.GetString(1), type, KindOf(type), reader.GetString(3) == "YES",
+                    reader.IsDBNull(4) ? null : reader.GetInt32(4));
+                var table = reader.GetString(0);
+                if (!columns.TryGetValue(table, out var list))
+                {
+                    columns[table] = list = [];
+                }
+                list.Add(column);
+            }
+        }
+        var keys = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT tc.table_name, kcu.column_name
+                FROM information_schema.table_constraints tc
+                JOIN information_schema.key_column_usage kcu
+                  ON kcu.constraint_name = tc.constraint_name AND kcu.constraint_schema = tc.constraint_schema AND kcu.table_name = tc.table_name
+                WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = @schema
+                ORDER BY tc.table_name, kcu.ordinal_position
+                """;
+            command.Parameters.Add(new NpgsqlParameter("schema", schemaName));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var table = reader.GetString(0);
+                if (!keys.TryGetValue(table, out var list))
+                {
+                    keys[table] = list = [];
+                }
+                list.Add(reader.GetString(1));
+            }
+        }
+        return new StoreSchema(columns.ToDictionary(c => c.Key,
+            c => new StoreTable(c.Key, c.Value, keys.GetValueOrDefault(c.Key) ?? []), StringComparer.Ordinal));
+    }
+
+    protected override string QualifiedName(StoreTable table) => $"{Quote(schemaName)}.{Quote(table.Name)}";
+
+    protected override string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values)
+    {
+        var name = NextParameterName(command);
+        var (array, cast) = TypedArray(column, values);
+        command.Parameters.Add(new NpgsqlParameter(name, array));
+        return $"{Quote(column.Name)}{cast} = ANY({name})";
+    }
+
+    protected override string TuplePredicate(DbCommand command, IReadOnlyList<StoreColumn> columns, IReadOnlyList<IReadOnlyList<object>> tuples)
+    {
+        var names = new List<string>();
+        var left = new List<string>();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var name = NextParameterName(command);
+            var (array, cast) = TypedArray(columns[i], [.. tuples.Select(t => t[i])]);
+            command.Parameters.Add(new NpgsqlParameter(name, array));
+            names.Add(name);
+            left.Add(Quote(columns[i].Name) + cast);
+        }
+        return $"({string.Join(", ", left)}) IN (SELECT * FROM unnest({string.Join(", ", names)}))";
+    }
+
+    protected override string Bind(DbCommand command, object? value, StoreColumn column)
+    {
+        var name = NextParameterName(command);
+        var parameter = new NpgsqlParameter { ParameterName = name, Value = value ?? DBNull.Value };
+        if (column.Kind != ValueKind.Other)
+        {
+            parameter.DataTypeName = column.DataType;
+        }
+        command.Parameters.Add(parameter);
+        return column.Kind == ValueKind.Other ? $"CAST({name} AS {Quote(column.DataType)})" : name;
+    }
+
+    protected override object? Read(DbDataReader reader, int ordinal, StoreColumn column)
+    {
+        var value = reader.GetValue(ordinal);
+        return column.Kind switch
+        {
+            ValueKind.Integer => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+            ValueKind.Float => Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture),
+            ValueKind.Date when value is DateTime d => DateOnly.FromDateTime(d),
+            _ => value switch
+            {
+                string or long or int or short or decimal or double or float or bool or DateTime or DateOnly or Guid or byte[] or Array => value,
+                DateTimeOffset o => o.UtcDateTime,
+                TimeSpan or TimeOnly => value,
+                _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+            },
+        };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await dataSource.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    private static ValueKind KindOf(string udt) => udt switch
+    {
+        "int2" or "int4" or "int8" => ValueKind.Integer,
+        "numeric" or "money" => ValueKind.Decimal,
+        "float4" or "float8" => ValueKind.Float,
+        "bool" => ValueKind.Boolean,
+        "varchar" or "text" or "bpchar" or "name" or "citext" => ValueKind.Text,
+        "timestamp" => ValueKind.Timestamp,
+        "timestamptz" => ValueKind.TimestampWithZone,
+        "date" => ValueKind.Date,
+        "uuid" => ValueKind.Guid,
+        "bytea" => ValueKind.Binary,
+        _ => ValueKind.Other,
+    };
+
+    // A typed array for = ANY(...), and a cast of the column where PostgreSQL has no operator for its own type.
+    private static (object Array, string Cast) TypedArray(StoreColumn column, IReadOnlyList<object> values) => column.Kind switch
+    {
+        ValueKind.Integer => (values.Cast<long>().ToArray(), ""),
+        ValueKind.Decimal => (values.Cast<decimal>().ToArray(), column.DataType == "money" ? "::numeric" : ""),
+        ValueKind.Float => (values.Cast<double>().ToArray(), ""),
+        ValueKind.Boolean => (values.Cast<bool>().ToArray(), ""),
+        ValueKind.Timestamp or ValueKind.TimestampWithZone => (values.Cast<DateTime>().ToArray(), ""),
+        ValueKind.Date => (values.Cast<DateOnly>().ToArray(), ""),
+        ValueKind.Guid => (values.Cast<Guid>().ToArray(), ""),
+        ValueKind.Binary => (values.Cast<byte[]>().ToArray(), ""),
+        ValueKind.Text => (values.Select(v => (string)v).ToArray(), ""),
+        _ => (values.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!).ToArray(), "::text"),
+    };
+}

@@ -1,0 +1,321 @@
+using System.Data.Common;
+using System.Text;
+
+namespace Dataward.Connectors.Stores;
+
+/// <summary>What SQL stores share: names checked against the described schema and quoted, values bound as
+/// parameters, one <c>SELECT columns FROM table WHERE key IN (values)</c> per batch of key values (never one query
+/// per value), and changes in a transaction. A dialect supplies connections, the schema and the IN predicates.</summary>
+public abstract class SqlStore : IDataStore
+{
+    private readonly SemaphoreSlim describing = new(1, 1);
+    private StoreSchema? schema;
+
+    public abstract string Kind { get; }
+
+    /// <summary>The most values bound in one statement; longer key lists run as several statements.</summary>
+    protected abstract int MaxValuesPerStatement { get; }
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    protected abstract Task<StoreSchema> DescribeCoreAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>The quoted (and, where the store has schemas, qualified) name of a described table.</summary>
+    protected abstract string QualifiedName(StoreTable table);
+
+    /// <summary>A predicate true for rows whose <paramref name="column"/> is one of <paramref name="values"/> (already
+    /// converted to the column's kind), binding the values on <paramref name="command"/>.</summary>
+    protected abstract string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values);
+
+    /// <summary>A predicate true for rows whose columns hold one of the tuples together.</summary>
+    protected abstract string TuplePredicate(DbCommand command, IReadOnlyList<StoreColumn> columns, IReadOnlyList<IReadOnlyList<object>> tuples);
+
+    /// <summary>Binds one value destined for <paramref name="column"/> (SET or key equality) and returns its name.</summary>
+    protected abstract string Bind(DbCommand command, object? value, StoreColumn column);
+
+    /// <summary>The value at <paramref name="ordinal"/>, in the engine's JSON-friendly types.</summary>
+    protected abstract object? Read(DbDataReader reader, int ordinal, StoreColumn column);
+
+    public static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    protected static string NextParameterName(DbCommand command) => "@p" + command.Parameters.Count;
+
+    public async Task<StoreCheck> TestConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1";
+            await command.ExecuteScalarAsync(cancellationToken);
+            return new StoreCheck(true, null);
+        }
+        catch (DbException e)
+        {
+            return new StoreCheck(false, e.Message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return new StoreCheck(false, e.Message);
+        }
+    }
+
+    public async Task<StoreSchema> DescribeAsync(CancellationToken cancellationToken = default)
+    {
+        if (schema is { } known)
+        {
+            return known;
+        }
+        await describing.WaitAsync(cancellationToken);
+        try
+        {
+            if (schema is null)
+            {
+                await using var connection = await OpenAsync(cancellationToken);
+                schema = await DescribeCoreAsync(connection, cancellationToken);
+            }
+            return schema;
+        }
+        finally
+        {
+            describing.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<StoreRow>> SelectAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<KeyFilter> anyOf,
+        CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var selected = columns.Select(c => ColumnOf(described, c)).ToList();
+        var statements = Batches(described, anyOf);
+        if (statements.Count == 0)
+        {
+            return [];
+        }
+        var rows = new List<StoreRow>();
+        // Separate statements may meet the same row (two filters, or a filter split in chunks): keep it once.
+        var identity = described.PrimaryKey.Count > 0 && described.PrimaryKey.All(k => columns.Contains(k))
+            ? described.PrimaryKey.Select(k => columns.ToList().IndexOf(k)).ToArray()
+            : [.. Enumerable.Range(0, columns.Count)];
+        HashSet<string>? seen = statements.Count > 1 ? new(StringComparer.Ordinal) : null;
+        await using var connection = await OpenAsync(cancellationToken);
+        foreach (var filters in statements)
+        {
+            await using var command = connection.CreateCommand();
+            var where = Where(command, filters);
+            command.CommandText = $"SELECT {string.Join(", ", selected.Select(c => Quote(c.Name)))} FROM {QualifiedName(described)} WHERE {where}";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = new StoreRow();
+                for (var i = 0; i < selected.Count; i++)
+                {
+                    row[selected[i].Name] = reader.IsDBNull(i) ? null : Read(reader, i, selected[i]);
+                }
+                if (seen is null || seen.Add(StoreValues.Canonical(identity.Select(i => row.GetAt(i).Value))))
+                {
+                    rows.Add(row);
+                }
+            }
+        }
+        return rows;
+    }
+
+    public async Task<long> CountAsync(string table, IReadOnlyList<KeyFilter> anyOf, CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var statements = Batches(described, anyOf);
+        if (statements.Count == 0)
+        {
+            return 0;
+        }
+        if (statements.Count > 1)
+        {
+            // Chunks of several filters may overlap: count distinct rows instead of adding counts.
+            var columns = described.PrimaryKey.Count > 0 ? described.PrimaryKey : [.. described.Columns.Select(c => c.Name)];
+            return (await SelectAsync(table, columns, anyOf, cancellationToken)).Count;
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = Where(command, statements[0]);
+        command.CommandText = $"SELECT COUNT(*) FROM {QualifiedName(described)} WHERE {where}";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<int> UpdateAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<RowUpdate> updates,
+        CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var keys = keyColumns.Select(k => ColumnOf(described, k)).ToList();
+        if (keys.Count == 0)
+        {
+            throw new ArgumentException("Rows are changed by their primary key; name its columns.", nameof(keyColumns));
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = 0;
+        // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
+        foreach (var group in updates.GroupBy(u => StoreValues.Canonical(u.Values.OrderBy(v => v.Key, StringComparer.Ordinal)
+                     .SelectMany(v => new object?[] { v.Key, v.Value })), StringComparer.Ordinal))
+        {
+            var values = group.First().Values;
+            if (values.Count == 0)
+            {
+                continue;
+            }
+            var setColumns = values.Keys.Select(c => ColumnOf(described, c)).ToList();
+            var rows = group.ToList();
+            if (keys.Count == 1 && rows.Count > 1)
+            {
+                foreach (var chunk in rows.Chunk(Math.Max(1, MaxValuesPerStatement - setColumns.Count)))
+                {
+                    var keyValues = CoercedKeys(chunk.Select(r => r.Key), keys);
+                    if (keyValues.Count == 0)
+                    {
+                        continue;
+                    }
+                    await using var command = connection.CreateCommand();
+                    command.Transaction = transaction;
+                    var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
+                    var where = InPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
+                    command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
+                    changed += await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                continue;
+            }
+            foreach (var row in rows)
+            {
+                if (CoercedKeys([row.Key], keys) is not [var key])
+                {
+                    continue;
+                }
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
+                var where = string.Join(" AND ", keys.Select((k, i) => $"{Quote(k.Name)} = {Bind(command, key[i], k)}"));
+                command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
+                changed += await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return changed;
+    }
+
+    public async Task<int> DeleteAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<IReadOnlyList<object?>> keys,
+        CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var keyList = keyColumns.Select(k => ColumnOf(described, k)).ToList();
+        if (keyList.Count == 0)
+        {
+            throw new ArgumentException("Rows are deleted by their primary key; name its columns.", nameof(keyColumns));
+        }
+        var coerced = CoercedKeys(keys, keyList);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var deleted = 0;
+        foreach (var chunk in coerced.Chunk(Math.Max(1, MaxValuesPerStatement / keyList.Count)))
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            var where = keyList.Count == 1
+                ? InPredicate(command, keyList[0], [.. chunk.Select(k => k[0])])
+                : TuplePredicate(command, keyList, chunk);
+            command.CommandText = $"DELETE FROM {QualifiedName(described)} WHERE {where}";
+            deleted += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
+
+    public virtual ValueTask DisposeAsync()
+    {
+        describing.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<StoreTable> TableAsync(string table, CancellationToken cancellationToken) =>
+        (await DescribeAsync(cancellationToken)).Find(table)
+        ?? throw new UnknownStoreObjectException($"The {Kind} store has no table '{table}'.");
+
+    private StoreColumn ColumnOf(StoreTable table, string column) =>
+        table.Column(column) ?? throw new UnknownStoreObjectException($"Table '{table.Name}' of the {Kind} store has no column '{column}'.");
+
+    private static List<IReadOnlyList<object>> CoercedKeys(IEnumerable<IReadOnlyList<object?>> keys, IReadOnlyList<StoreColumn> columns)
+    {
+        var result = new List<IReadOnlyList<object>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (key.Count != columns.Count)
+            {
+                throw new ArgumentException($"A key has {columns.Count} values here, not {key.Count}.", nameof(keys));
+            }
+            var values = new object[columns.Count];
+            var usable = true;
+            for (var i = 0; i < columns.Count && usable; i++)
+            {
+                usable = StoreValues.TryCoerce(key[i], columns[i].Kind, out var value);
+                values[i] = value!;
+            }
+            if (usable && seen.Add(StoreValues.Canonical(values)))
+            {
+                result.Add(values);
+            }
+        }
+        return result;
+    }
+
+    private sealed record PreparedFilter(IReadOnlyList<StoreColumn> Columns, IReadOnlyList<IReadOnlyList<object>> Tuples);
+
+    // Converts, de-duplicates and splits the filters into statements of at most MaxValuesPerStatement values.
+    private List<List<PreparedFilter>> Batches(StoreTable table, IReadOnlyList<KeyFilter> anyOf)
+    {
+        var statements = new List<List<PreparedFilter>>();
+        var current = new List<PreparedFilter>();
+        var size = 0;
+        foreach (var filter in anyOf)
+        {
+            var columns = filter.Columns.Select(c => ColumnOf(table, c)).ToList();
+            if (columns.Count == 0)
+            {
+                continue;
+            }
+            var tuples = CoercedKeys(filter.Tuples, columns);
+            foreach (var chunk in tuples.Chunk(Math.Max(1, MaxValuesPerStatement / columns.Count)))
+            {
+                var values = chunk.Length * columns.Count;
+                if (size + values > MaxValuesPerStatement && current.Count > 0)
+                {
+                    statements.Add(current);
+                    current = [];
+                    size = 0;
+                }
+                current.Add(new PreparedFilter(columns, chunk));
+                size += values;
+            }
+        }
+        if (current.Count > 0)
+        {
+            statements.Add(current);
+        }
+        return statements;
+    }
+
+    private string Where(DbCommand command, IReadOnlyList<PreparedFilter> filters)
+    {
+        var where = new StringBuilder();
+        foreach (var filter in filters)
+        {
+            if (where.Length > 0)
+            {
+                where.Append(" OR ");
+            }
+            where.Append(filter.Columns.Count == 1
+                ? InPredicate(command, filter.Columns[0], [.. filter.Tuples.Select(t => t[0])])
+                : TuplePredicate(command, filter.Columns, filter.Tuples));
+        }
+        return where.ToString();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+
+namespace Dataward.Connectors.Stores;
+
+/// <summary>A SQLite database file. Column kinds come from the declared types (SQLite stores timestamps as text and
+/// booleans as integers; they are read back as <see cref="DateTime"/> and <see cref="bool"/> so results look the
+/// same as PostgreSQL's). Key lists are bound as <c>IN (@p0, @p1, ...)</c> in chunks.</summary>
+public sealed partial class SqliteStore(string connectionString) : SqlStore
+{
+    public override string Kind => "sqlite";
+
+    // Well under SQLite's default limit of 32,766 bound variables.
+    protected override int MaxValuesPerStatement => 5_000;
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    protected override async Task<StoreSchema> DescribeCoreAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+        var tables = new Dictionary<string, StoreTable>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var columns = new List<StoreColumn>();
+            var key = new List<(long Position, string Name)>();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name, type, \"notnull\", pk FROM pragma_table_info(@table) ORDER BY cid";
+            command.Parameters.Add(new SqliteParameter("@table", name));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var type = reader.GetString(1);
+                var position = reader.GetInt64(3);
+                var length = Length().Match(type) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : (int?)null;
+                var kind = KindOf(type);
+                columns.Add(new StoreColumn(reader.GetString(0), type, kind, reader.GetInt64(2) == 0 && position == 0,
+                    kind == ValueKind.Text ? length : null));
+                if (position > 0)
+                {
+                    key.Add((position, reader.GetString(0)));
+                }
+            }
+            tables[name] = new StoreTable(name, columns, [.. key.OrderBy(k => k.Position).Select(k => k.Name)]);
+        }
+        return new StoreSchema(tables);
+    }
+
+    protected override string QualifiedName(StoreTable table) => Quote(table.Name);
+
+    protected override string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values) =>
+        $"{Quote(column.Name)} IN ({string.Join(", ", values.Select(v => Bind(command, v, column)))})";
+
+    protected override string TuplePredicate(DbCommand command, IReadOnlyList<StoreColumn> columns, IReadOnlyList<IReadOnlyList<object>> tuples) =>
+        $"({string.Join(", ", columns.Select(c => Quote(c.Name)))}) IN (VALUES {string.Join(", ",
+            tuples.Select(t => "(" + string.Join(", ", columns.Select((c, i) => Bind(command, t[i], c))) + ")"))})";
+
+    protected override string Bind(DbCommand command, object? value, StoreColumn column)
+    {
+        var name = NextParameterName(command);
+        command.Parameters.Add(new SqliteParameter(name, Stored(value)));
+        return name;
+    }
+
+    protected override object? Read(DbDataReader reader, int ordinal, StoreColumn column)
+    {
+        var value = reader.GetValue(ordinal);
+        if (column.Kind is ValueKind.Text or ValueKind.Binary or ValueKind.Other)
+        {
+            return value;
+        }
+        // A value that does not fit the declared type is returned as stored rather than guessed at.
+        return StoreValues.TryCoerce(value, column.Kind, out var typed) ? typed : value;
+    }
+
+    // How SQLite holds each kind: timestamps and dates as ISO text (as the sample data writes them), booleans as 0/1.
+    private static object Stored(object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTime d => d.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        bool b => b ? 1L : 0L,
+        decimal m => m == decimal.Truncate(m) && Math.Abs(m) < long.MaxValue ? (long)m : (double)m,
+        Guid g => g.ToString("D"),
+        _ => value,
+    };
+
+    // SQLite's affinity rules (https://www.sqlite.org/datatype3.html#determination_of_column_affinity), with the
+    // declared names that carry a meaning beyond affinity (BOOLEAN, TIMESTAMP, DATE, MONEY) kept.
+    private static ValueKind KindOf(string declared)
+    {
+        var type = declared.ToUpperInvariant();
+        return type switch
+        {
+            _ when type.Contains("BOOL", StringComparison.Ordinal) => ValueKind.Boolean,
+            _ when type.Contains("INT", StringComparison.Ordinal) => ValueKind.Integer,
+            _ when type.Contains("TIMESTAMP", StringComparison.Ordinal) || type.Contains("DATETIME", StringComparison.Ordinal) => ValueKind.Timestamp,
+            _ when type.StartsWith("DATE", StringComparison.Ordinal) => ValueKind.Date,
+            _ when type.Contains("CHAR", StringComparison.Ordinal) || type.Contains("CLOB", StringComparison.Ordinal) || type.Contains("TEXT", StringComparison.Ordinal) => ValueKind.Text,
+            _ when type.Contains("REAL", StringComparison.Ordinal) || type.Contains("FLOA", StringComparison.Ordinal) || type.Contains("DOUB", StringComparison.Ordinal) => ValueKind.Float,
+            _ when type.Contains("NUMERIC", StringComparison.Ordinal) || type.Contains("DECIMAL", StringComparison.Ordinal) || type.Contains("MONEY", StringComparison.Ordinal) => ValueKind.Decimal,
+            _ when type.Contains("BLOB", StringComparison.Ordinal) => ValueKind.Binary,
+            _ => ValueKind.Other,
+        };
+    }
+
+    [GeneratedRegex(@"\(\s*(\d+)\s*\)")]
+    private static partial Regex Length();
+}

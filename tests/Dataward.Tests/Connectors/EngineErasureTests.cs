@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Dataward.Connectors.Datasets;
+using Dataward.Connectors.Execution;
+using Dataward.Connectors.Masking;
+using Dataward.Connectors.Planning;
+using Dataward.Connectors.Stores;
+using Dataward.Platform.Storage;
+
+namespace Dataward.Tests.Connectors;
+
+/// <summary>Erasure mechanics (DSR016): resuming after a crash at any point applies nothing twice and misses
+/// nothing; row deletion only where nothing references the rows; composite keys match together.</summary>
+public sealed class EngineErasureTests
+{
+    private static readonly Dictionary<string, string> Email = new() { ["email"] = "customer-1@example.com" };
+
+    // Random values make a second application visible: the same row would get a different value.
+    private static readonly ErasurePolicy RandomPolicy = new([
+        new ErasureRule("user.financial", MaskingSpec.Of(MaskingStrategy.RandomStringRewrite)),
+        new ErasureRule("user.contact.email", MaskingSpec.Of(MaskingStrategy.RandomStringRewrite)),
+        new ErasureRule("user.name", MaskingSpec.Of(MaskingStrategy.RandomStringRewrite)),
+        new ErasureRule("user", MaskingSpec.Of(MaskingStrategy.Auto)),
+    ], []);
+
+    public static TheoryData<StorageProvider, bool> CrashPoints => new()
+    {
+        { StorageProvider.Sqlite, true }, { StorageProvider.Sqlite, false }, { StorageProvider.Postgres, true }, { StorageProvider.Postgres, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(CrashPoints))]
+    public async Task An_erasure_killed_around_a_commit_resumes_with_nothing_missed_and_nothing_applied_twice(StorageProvider provider, bool afterCommit)
+    {
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        var dataset = FidesExampleDatabase.Dataset();
+        var plan = TraversalPlanner.Plan([dataset], ["email"]);
+        var stores = new Dictionary<string, IDataStore> { [FidesExampleDatabase.DatasetKey] = db.Store };
+        var runner = new ErasureRunner([dataset], stores);
+        var secrets = MaskingSecrets.Random();
+        var original = await db.DumpAsync();
+
+        // Killed either after payment_card's transaction committed but before its completion was recorded, or
+        // after its intent was recorded but before the commit.
+        var crashing = new MemoryCheckpoint(p => afterCommit
+            ? p.Completed.Any(c => c.Collection.EndsWith(":payment_card", StringComparison.Ordinal))
+            : p.Pending?.Collection.EndsWith(":payment_card", StringComparison.Ordinal) == true);
+        await Should.ThrowAsync<SimulatedCrashException>(() => runner.RunAsync(plan, Email, RandomPolicy, secrets, crashing));
+        var atCrash = await db.DumpAsync();
+        var cardName = "payment_card[pay_aaa-aaa].name";
+        (atCrash[cardName] != original[cardName]).ShouldBe(afterCommit);
+        atCrash["customer[1].name"].ShouldBe("John Customer");
+
+        var resumed = new MemoryCheckpoint();
+        var result = await runner.RunAsync(plan, Email, RandomPolicy, secrets, resumed, crashing.Last);
+        var final = await db.DumpAsync();
+
+        if (afterCommit)
+        {
+            final[cardName].ShouldBe(atCrash[cardName]);
+        }
+        final[cardName].ShouldNotBe(original[cardName]);
+        final[cardName].Length.ShouldBe(30);
+        FidesExampleDatabase.Changes(atCrash, final).ShouldNotContain(c => c.StartsWith("address[", StringComparison.Ordinal));
+        final["customer[1].name"].ShouldNotBe("John Customer");
+        final["customer[1].email"].ShouldNotBe("customer-1@example.com");
+        final["service_request[ser_aaa-aaa].alt_email"].ShouldNotBe("customer-1-alt@example.com");
+        result.Proofs.Select(p => p.Collection).ShouldBe(result.Proofs.Select(p => p.Collection).Distinct());
+        result.Proofs.Single(p => p.Collection.EndsWith(":payment_card", StringComparison.Ordinal)).Rows.ShouldBe(1);
+
+        // Running a completed erasure again changes nothing.
+        await runner.RunAsync(plan, Email, RandomPolicy, secrets, new MemoryCheckpoint(), resumed.Last);
+        FidesExampleDatabase.Changes(final, await db.DumpAsync()).ShouldBeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineFidesParityTests.Providers), MemberType = typeof(EngineFidesParityTests))]
+    public async Task Rows_are_deleted_only_where_no_reference_points_at_them(StorageProvider provider)
+    {
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        var dataset = FidesExampleDatabase.Dataset();
+        var plan = TraversalPlanner.Plan([dataset], ["email"]);
+        var stores = new Dictionary<string, IDataStore> { [FidesExampleDatabase.DatasetKey] = db.Store };
+        var before = await db.DumpAsync();
+        var policy = new ErasurePolicy([
+            new ErasureRule("user.sensor", MaskingSpec.Of(MaskingStrategy.DeleteRow)),
+            new ErasureRule("user.contact.address", MaskingSpec.Of(MaskingStrategy.DeleteRow)),
+        ], []);
+
+        var result = await new ErasureRunner([dataset], stores).RunAsync(plan, Email, policy, MaskingSecrets.Random(), new MemoryCheckpoint());
+
+        var address = result.Preview.For(new CollectionKey(FidesExampleDatabase.DatasetKey, "address"))!;
+        address.Action.ShouldBe(ErasureAction.Mask);
+        address.Note.ShouldBe($"Rows are not deleted: {string.Join(", ", new[] { "customer", "employee", "orders", "payment_card" }.Select(c => $"{FidesExampleDatabase.DatasetKey}:{c}"))} reference them; their fields are masked instead.");
+        var changes = FidesExampleDatabase.Changes(before, await db.DumpAsync());
+        changes.Where(c => c.StartsWith("login[", StringComparison.Ordinal)).ShouldAllBe(c => c.EndsWith("-> (absent)", StringComparison.Ordinal));
+        changes.Select(c => c[..c.IndexOf(']', StringComparison.Ordinal)]).Where(c => c.StartsWith("login", StringComparison.Ordinal)).Distinct()
+            .ShouldBe([.. Enumerable.Range(1, 6).Select(i => $"login[{i}")]);
+        changes.ShouldContain("address[1].city: Exampletown -> null");
+        changes.ShouldNotContain(c => c.StartsWith("address[1].id", StringComparison.Ordinal));
+        result.Proofs.Single(p => p.Collection.EndsWith(":login", StringComparison.Ordinal)).Action.ShouldBe("deleted");
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineFidesParityTests.Providers), MemberType = typeof(EngineFidesParityTests))]
+    public async Task A_composite_key_matches_its_columns_together_and_a_hashed_email_is_the_same_in_every_table(StorageProvider provider)
+    {
+        const string schema = """
+            CREATE TABLE customer (id INTEGER PRIMARY KEY, email VARCHAR(100), phone VARCHAR(40), favourite_shop_id INTEGER);
+            CREATE TABLE store (id INTEGER PRIMARY KEY, owner_id INTEGER);
+            CREATE TABLE shipment (region VARCHAR(10), number INTEGER, customer_id INTEGER, PRIMARY KEY (region, number));
+            CREATE TABLE parcel (id INTEGER PRIMARY KEY, shipment_region VARCHAR(10), shipment_number INTEGER);
+            CREATE TABLE note (id INTEGER PRIMARY KEY, customer_email VARCHAR(100));
+            CREATE TABLE audit (actor_email VARCHAR(100));
+            CREATE TABLE lead (id INTEGER PRIMARY KEY, phone VARCHAR(40));
+            INSERT INTO customer VALUES (1, 'ann@example.com', '+441', 1), (2, 'bob@example.com', '+442', 1);
+            INSERT INTO store VALUES (1, 2);
+            INSERT INTO shipment VALUES ('EU', 1, 1), ('US', 2, 1), ('EU', 2, 2), ('US', 1, 2);
+            INSERT INTO parcel VALUES (1, 'EU', 1), (2, 'US', 2), (3, 'EU', 2), (4, 'US', 1);
+            INSERT INTO note VALUES (1, 'ann@example.com'), (2, 'bob@example.com');
+            """;
+        await using var db = await FidesExampleDatabase.CreateAsync(provider, schema);
+        var shop = FidesDatasetFile.Parse(TraversalPlannerTests.Shop).Value!.Single();
+        var plan = TraversalPlanner.Plan([shop], ["email"]);
+        var stores = new Dictionary<string, IDataStore> { ["shop"] = db.Store };
+        var identity = new Dictionary<string, string> { ["email"] = "ann@example.com" };
+
+        var access = await new AccessRunner(stores).RunAsync(plan, identity);
+
+        // Matching each column on its own (as Fides ORs them) would return all four parcels.
+        access.Collections["shop:parcel"].Select(r => r["id"]).ShouldBe([1L, 2L], ignoreOrder: true);
+        access.Collections["shop:note"].Select(r => r["id"]).ShouldBe([1L]);
+
+        var hash = new ErasurePolicy([new ErasureRule("user.contact.email", MaskingSpec.Of(MaskingStrategy.Hash))], []);
+        var preview = await new ErasureRunner([shop], stores).PreviewAsync(plan, hash);
+        // customer.email is joined to note.customer_email by a reference: neither end is rewritten.
+        preview.For(new CollectionKey("shop", "customer"))!.Kept.ShouldContain(k => k.Field == "email" && k.Reason == KeptReason.Reference);
+    }
+
+    [Fact]
+    public void Progress_survives_a_json_round_trip_as_a_host_would_store_it()
+    {
+        var progress = new ErasureProgress(
+            new Dictionary<string, IReadOnlyList<IReadOnlyList<string?>>> { ["d:c"] = [["1", "x"]] },
+            new PendingCollection("d:c", new Dictionary<string, string> { ["f"] = "g" }, new CollectionProof("d:c", "masked", 1, [new FieldProof("name", "null_rewrite", 1)], ["f"])),
+            []);
+
+        var back = JsonSerializer.Deserialize<ErasureProgress>(JsonSerializer.Serialize(progress))!;
+
+        back.Targets!["d:c"][0].ShouldBe(["1", "x"]);
+        back.Pending!.Proof.Fields[0].Strategy.ShouldBe("null_rewrite");
+    }
+}
