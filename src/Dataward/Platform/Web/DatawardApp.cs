@@ -9,6 +9,7 @@ using Dataward.Platform.Storage;
 using Dataward.Register;
 using Dataward.Consent;
 using Dataward.Notices;
+using Dataward.Portal;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -180,6 +181,9 @@ public static class DatawardApp
         services.AddScoped<Consent.WithdrawalLinks>();
         services.AddScoped<Notices.NoticeService>();
         services.AddScoped<Consent.ConsentRenewals>();
+        services.AddScoped<Portal.PortalSession>();
+        services.AddScoped<Portal.SubjectVerification>();
+        services.AddScoped<Portal.PrivacyCentre>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -208,6 +212,7 @@ public static class DatawardApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+        app.UseGlobalPrivacyControl();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
@@ -228,6 +233,7 @@ public static class DatawardApp
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
+        app.MapPrivacyCentre();
         app.MapRazorComponents<App>();
     }
 
