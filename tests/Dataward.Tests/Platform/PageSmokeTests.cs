@@ -16,6 +16,9 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         $"/register/{Missing}", $"/register/{Missing}/edit", $"/register/{Missing}/diff/1/2", "/register/print",
         "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
         "/consent", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
+        "/privacy", "/privacy/notice", "/privacy/notice/1", "/privacy/notice/-1", "/privacy/notice/" + new string('9', 400), "/privacy/preferences",
+        "/privacy/parental-consent", "/privacy/parental-consent?t=" + new string('a', 3000), "/privacy/parental-consent?t=0.x.1.y",
+        "/.well-known/gpc.json",
     ];
 
     [Theory]
