@@ -8,6 +8,9 @@ public static class OneTimeCodes
     public const int MaxAttempts = 5;
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a code's row stays after it was made: long enough to explain why a late or reused code fails.</summary>
+    public static readonly TimeSpan KeptFor = TimeSpan.FromDays(1);
+
     /// <summary>Codes sent to one address for one use per hour; beyond that the answer looks the same and no message
     /// goes out, so nobody can flood an inbox through the form.</summary>
     public const int MaxPerHour = 5;

@@ -49,6 +49,9 @@ public sealed class SubjectVerification(DatawardDbContext db, KeyRing keys, Cons
             return Outcome<string>.Success(address);
         }
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Older codes say nothing any check needs: they go, whoever they were for, so the table stays small.
+        var stale = now - OneTimeCodes.KeptFor;
+        await db.Set<VerificationCode>().Where(c => c.CreatedAt < stale).ExecuteDeleteAsync(cancellationToken);
         // Only the newest code works: one that leaked from an older message stops working once a new one is sent.
         await codes.Where(c => c.UsedAt == null && c.ExpiresAt > now)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.ExpiresAt, now), cancellationToken);
@@ -93,7 +96,7 @@ public sealed class SubjectVerification(DatawardDbContext db, KeyRing keys, Cons
         var address = ConsentRules.NormaliseSubject(email!);
         var hash = consent.HashSubject(address);
         var now = time.GetUtcNow();
-        var since = now.AddDays(-1);
+        var since = now - OneTimeCodes.KeptFor;
         var set = db.Set<VerificationCode>();
         var codes = (await set.AsNoTracking().Where(c => c.SubjectHash == hash && c.Purpose == purpose && c.CreatedAt > since)
             .ToListAsync(cancellationToken)).OrderByDescending(c => c.CreatedAt).ToList();

@@ -243,6 +243,11 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
         }
         App.Time.Advance(TimeSpan.FromMinutes(9));
         (await EnterCodeAsync(ui, "ana@example.com", third)).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+        // A day later the old codes' rows are gone with the next request for a code, anyone's.
+        App.Time.Advance(TimeSpan.FromDays(1));
+        await AskForCodeAsync(App.Ui(), "bo@example.com");
+        (await App.WithDbAsync(db => db.Set<Dataward.Portal.VerificationCode>().CountAsync())).ShouldBe(1);
     }
 
     [Fact]
