@@ -613,6 +613,33 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
     }
 
     [Fact]
+    public async Task CNS018_after_a_substantial_notice_change_the_person_is_asked_to_confirm_again_and_can()
+    {
+        await ArrangeAsync();
+        var ui = await VerifiedAsync("ana@example.com");
+        await AnswerAsync(ui, "newsletter", "given");
+        var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        var draft = await (await dpo.PostAsJsonAsync("/api/notices", new
+        {
+            language = "en",
+            title = "Privacy notice",
+            body = "We now also send offers.",
+            substantial = true,
+            purposes = new[] { "newsletter" },
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        (await dpo.PostAsync($"/api/notices/{draft.GetProperty("id").GetGuid()}/publish", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await NewMailAsync()).ShouldContain(m => m.Purpose == "consent.renewal" && m.Body.Contains("/privacy/preferences"));
+
+        var section = Section(await ui.GetPageAsync(Page), "newsletter");
+        section.ShouldContain("Please confirm again: we changed our privacy notice");
+        section.ShouldContain("Version 2 of our privacy notice");
+        section.ShouldContain("Yes, I agree");
+        (await AnswerAsync(ui, "newsletter", "given")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var check = await CheckAsync("ana@example.com", "newsletter");
+        (check.GetProperty("state").GetString(), check.GetProperty("noticeVersion").GetString()).ShouldBe(("given", "2"));
+    }
+
+    [Fact]
     public async Task CNS009_an_expired_withdrawal_link_offers_the_preference_centre()
     {
         await ArrangeAsync();
