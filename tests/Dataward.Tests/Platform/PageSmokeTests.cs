@@ -17,6 +17,9 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
         "/consent", "/consent/record", "/consent/subjects", "/consent/trends", "/consent/trends?from=notadate&to=%00",
         "/consent/trends?from=2026-12-01&to=2026-01-01", "/consent/trends?from=0001-01-01&to=9999-12-31", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
+        "/privacy", "/privacy/notice", "/privacy/notice/1", "/privacy/notice/-1", "/privacy/notice/" + new string('9', 400), "/privacy/preferences",
+        "/privacy/parental-consent", "/privacy/parental-consent?t=" + new string('a', 3000), "/privacy/parental-consent?t=0.x.1.y",
+        "/.well-known/gpc.json",
     ];
 
     [Theory]

@@ -9,6 +9,7 @@ using Dataward.Platform.Storage;
 using Dataward.Register;
 using Dataward.Consent;
 using Dataward.Notices;
+using Dataward.Portal;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -186,6 +187,9 @@ public static class DatawardApp
         services.AddScoped<Consent.ConsentProofService>();
         services.AddScoped<Consent.ConsentTrends>();
         services.AddScoped<Consent.Iso27560ConsentRecords>();
+        services.AddScoped<Portal.PortalSession>();
+        services.AddScoped<Portal.SubjectVerification>();
+        services.AddScoped<Portal.PrivacyCentre>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -214,6 +218,7 @@ public static class DatawardApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+        app.UseGlobalPrivacyControl();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
@@ -237,6 +242,7 @@ public static class DatawardApp
         app.MapAccountEndpoints();
         app.MapOneClickUnsubscribe();
         app.MapConsentStaffForms();
+        app.MapPrivacyCentre();
         app.MapRazorComponents<App>();
     }
 
