@@ -12,6 +12,8 @@ public enum FailureKind
     NotFound,
     /// <summary>A duplicate, or the thing is in a state that forbids the operation (409).</summary>
     Conflict,
+    /// <summary>The rule reserves this to another role, e.g. the DPO's sign-off (403).</summary>
+    Forbidden,
 }
 
 /// <summary>The result of a use case: a value, or the violations that stopped it. Rules return these rather than

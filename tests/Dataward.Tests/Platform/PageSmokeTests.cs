@@ -19,7 +19,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/consent/trends?from=2026-12-01&to=2026-01-01", "/consent/trends?from=0001-01-01&to=9999-12-31", "/notices", "/status/999", "/no/such/page", "/privacy/withdraw", "/privacy/withdraw?t=" + new string('a', 3000),
         "/privacy", "/privacy/notice", "/privacy/notice/1", "/privacy/notice/-1", "/privacy/notice/" + new string('9', 400), "/privacy/preferences",
         "/privacy/parental-consent", "/privacy/parental-consent?t=" + new string('a', 3000), "/privacy/parental-consent?t=0.x.1.y",
-        "/.well-known/gpc.json",
+        "/.well-known/gpc.json", "/requests", "/requests?due=overdue&state=nonsense", "/requests/new", $"/requests/{Missing}",
     ];
 
     [Theory]

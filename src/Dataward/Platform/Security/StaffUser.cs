@@ -38,6 +38,10 @@ public static class Policies
 
     /// <summary>Administrator and DPO: change the register, the organisation record, taxonomy keys and policy rules.</summary>
     public const string EditRegister = nameof(EditRegister);
+    /// <summary>Logging and handling data-subject requests: Administrator, DPO and Staff.</summary>
+    public const string HandleRequests = nameof(HandleRequests);
+    /// <summary>Approving erasures and releases of data-subject requests: Administrator and DPO.</summary>
+    public const string ApproveRequests = nameof(ApproveRequests);
 
     /// <summary>The DPO alone signs off register reviews (policy P1).</summary>
     public const string ReviewRegister = nameof(ReviewRegister);

@@ -10,6 +10,7 @@ using Dataward.Register;
 using Dataward.Consent;
 using Dataward.Notices;
 using Dataward.Portal;
+using Dataward.Requests;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -125,6 +126,8 @@ public static class DatawardApp
             .AddPolicy(Policies.Staff, p => p.RequireRole(StaffRoles.All))
             .AddPolicy(Policies.ManageAccess, p => p.RequireRole(StaffRoles.Administrator))
             .AddPolicy(Policies.EditRegister, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.HandleRequests, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.ApproveRequests, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReviewRegister, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
@@ -190,6 +193,8 @@ public static class DatawardApp
         services.AddScoped<Portal.PortalSession>();
         services.AddScoped<Portal.SubjectVerification>();
         services.AddScoped<Portal.PrivacyCentre>();
+        services.AddSingleton(sp => Requests.RequestSettings.DeadlinesFrom(sp.GetRequiredService<IConfiguration>()));
+        services.AddScoped<Requests.RequestService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -237,6 +242,7 @@ public static class DatawardApp
         api.MapConsentStaffEndpoints();
         api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
+        api.MapRequestEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

@@ -13,12 +13,14 @@ public static class Problems
         {
             FailureKind.NotFound => StatusCodes.Status404NotFound,
             FailureKind.Conflict => StatusCodes.Status409Conflict,
+            FailureKind.Forbidden => StatusCodes.Status403Forbidden,
             _ => StatusCodes.Status400BadRequest,
         };
         var title = outcome.Failure switch
         {
             FailureKind.NotFound => "Not found",
             FailureKind.Conflict => "Conflict",
+            FailureKind.Forbidden => "Forbidden",
             _ => "Invalid input",
         };
         var extensions = new Dictionary<string, object?>
