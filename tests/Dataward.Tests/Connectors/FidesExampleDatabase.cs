@@ -31,6 +31,8 @@ public sealed partial class FidesExampleDatabase : IAsyncDisposable
 
     public StorageProvider Provider => database.Provider;
 
+    public string ConnectionString => database.ConnectionString;
+
     public static Dataset Dataset() =>
         FidesDatasetFile.Parse(FidesDatasetTests.Fixture("postgres_example_test_dataset.yml")).Value!.Single();
 

@@ -11,6 +11,7 @@ using Dataward.Consent;
 using Dataward.Notices;
 using Dataward.Portal;
 using Dataward.Requests;
+using Dataward.Connections;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -195,6 +196,7 @@ public static class DatawardApp
         services.AddScoped<Portal.PrivacyCentre>();
         services.AddSingleton(sp => Requests.RequestSettings.DeadlinesFrom(sp.GetRequiredService<IConfiguration>()));
         services.AddScoped<Requests.RequestService>();
+        services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -243,6 +245,7 @@ public static class DatawardApp
         api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
         api.MapRequestEndpoints();
+        api.MapConnectionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

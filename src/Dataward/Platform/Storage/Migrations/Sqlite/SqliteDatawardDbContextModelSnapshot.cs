@@ -17,6 +17,60 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Dataward.Connections.ConnectionRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("ConnectionStringEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("connection_string_encrypted");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Datasets")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("datasets");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastTestMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_test_message");
+
+                    b.Property<bool?>("LastTestSucceeded")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_test_succeeded");
+
+                    b.Property<long?>("LastTestedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_tested_at");
+
+                    b.Property<string>("Schema")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("schema");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("connections", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Consent.ConsentEvent", b =>
                 {
                     b.Property<Guid>("EventId")
