@@ -123,4 +123,29 @@ public sealed class ConsentUiTests() : AppTest(StorageProvider.Sqlite)
         stored.Evidence.ShouldContain("scan-2026-0042");
         (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/consent/check?subject=CUST-1234&purpose=research")).GetProperty("allowed").GetBoolean().ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task The_dpo_links_a_new_purpose_to_the_register_activities_that_rely_on_it()
+    {
+        var api = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
+        var activity = await api.PostAsync("/api/register/activities", new StringContent(Dataward.Tests.Register.RegisterApiTests.CustomerAccounts,
+            System.Text.Encoding.UTF8, "application/json"));
+        activity.StatusCode.ShouldBe(HttpStatusCode.Created, await activity.Content.ReadAsStringAsync());
+        var id = (await activity.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
+        await App.CreateUserAsync("dpo@example.org", StaffRoles.DataProtectionOfficer);
+        var ui = App.Ui();
+        await ui.SignInAsync("dpo@example.org");
+        var page = await ui.GetPageAsync("/consent");
+        page.ShouldContain("Customer accounts");
+        var added = await ui.SubmitAsync("/consent", "purpose", new Dictionary<string, string>
+        {
+            ["Input.Key"] = "newsletter",
+            ["Input.Title"] = "Monthly newsletter",
+            ["Input.Description"] = "News, once a month.",
+            ["Input.Activities"] = id.ToString(),
+        });
+        (await added.Content.ReadAsStringAsync()).ShouldContain($"href=\"/register/{id}\"");
+        var purpose = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/consent/purposes/newsletter");
+        purpose.GetProperty("activities")[0].GetGuid().ShouldBe(id);
+    }
 }
