@@ -34,6 +34,7 @@ public static class DatawardCommandLine
             AuditCommands.Create(),
             Register.RegisterCommands.Create(),
             Datasets.DatasetCommands.Create(),
+            Requests.RequestCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

@@ -196,6 +196,8 @@ public static class DatawardApp
         services.AddScoped<Portal.PrivacyCentre>();
         services.AddSingleton(sp => Requests.RequestSettings.DeadlinesFrom(sp.GetRequiredService<IConfiguration>()));
         services.AddScoped<Requests.RequestService>();
+        services.AddScoped<Requests.RequestAccessService>();
+        services.AddScoped<Requests.AccessResultVault>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
@@ -206,6 +208,7 @@ public static class DatawardApp
         {
             services.AddHostedService<Platform.Email.OutboxDispatcher>();
             services.AddHostedService<Register.ReviewReminderJob>();
+            services.AddHostedService<Requests.RequestAccessJob>();
         }
     }
 
@@ -245,6 +248,7 @@ public static class DatawardApp
         api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
         api.MapRequestEndpoints();
+        api.MapRequestAccessEndpoints();
         api.MapConnectionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
@@ -252,6 +256,7 @@ public static class DatawardApp
         app.MapOneClickUnsubscribe();
         app.MapConsentStaffForms();
         app.MapPrivacyCentre();
+        app.MapPackageDownload();
         app.MapRazorComponents<App>();
     }
 
