@@ -48,6 +48,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Notices.NoticeRecord.Configure(builder);
         Portal.VerificationCode.Configure(builder);
         Requests.RequestConfiguration.Configure(builder);
+        Requests.RequestExecutionConfiguration.Configure(builder);
         Connections.ConnectionRecord.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);

@@ -196,6 +196,9 @@ public static class DatawardApp
         services.AddScoped<Portal.PrivacyCentre>();
         services.AddSingleton(sp => Requests.RequestSettings.DeadlinesFrom(sp.GetRequiredService<IConfiguration>()));
         services.AddScoped<Requests.RequestService>();
+        services.AddScoped<Requests.RequestExecutionService>();
+        services.AddScoped<Requests.ErasurePolicyService>();
+        services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
@@ -206,6 +209,7 @@ public static class DatawardApp
         {
             services.AddHostedService<Platform.Email.OutboxDispatcher>();
             services.AddHostedService<Register.ReviewReminderJob>();
+            services.AddHostedService<Requests.RequestExecutionJob>();
         }
     }
 
@@ -245,6 +249,7 @@ public static class DatawardApp
         api.MapNoticeEndpoints();
         api.MapDatasetEndpoints();
         api.MapRequestEndpoints();
+        api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
