@@ -142,6 +142,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             record.VerifiedBy = actor;
             record.DueDate = deadlines.Due(received);
             Log(record, actor, "verified", $"Identity checked at intake: {record.VerificationMethod}", now);
+            AfterVerified(record, actor, now);
         }
         else
         {

@@ -56,6 +56,7 @@ public sealed partial class RequestService
             r.VerifiedBy = "subject";
             Log(r, actor, "verified", "Identity confirmed with the e-mailed code.", now);
             Restart(r, now, actor, "Identity confirmed; the clock restarts from today.");
+            AfterVerified(r, actor, now);
             return Task.FromResult(Outcome<bool>.Success(true));
         }, "requests.verified", cancellationToken);
         return changed.Succeeded

@@ -49,6 +49,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Portal.VerificationCode.Configure(builder);
         Requests.RequestConfiguration.Configure(builder);
         Requests.RequestAccessRecord.Configure(builder);
+        Requests.RequestExecutionConfiguration.Configure(builder);
         Connections.ConnectionRecord.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);

@@ -198,6 +198,9 @@ public static class DatawardApp
         services.AddScoped<Requests.RequestService>();
         services.AddScoped<Requests.RequestAccessService>();
         services.AddScoped<Requests.AccessResultVault>();
+        services.AddScoped<Requests.RequestExecutionService>();
+        services.AddScoped<Requests.ErasurePolicyService>();
+        services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
@@ -209,6 +212,7 @@ public static class DatawardApp
             services.AddHostedService<Platform.Email.OutboxDispatcher>();
             services.AddHostedService<Register.ReviewReminderJob>();
             services.AddHostedService<Requests.RequestAccessJob>();
+            services.AddHostedService<Requests.RequestExecutionJob>();
         }
     }
 
@@ -249,6 +253,7 @@ public static class DatawardApp
         api.MapDatasetEndpoints();
         api.MapRequestEndpoints();
         api.MapRequestAccessEndpoints();
+        api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
