@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using MimeKit;
 
 namespace Dataward.Browser.Tests;
 
@@ -22,6 +23,9 @@ public sealed class LiveServer : IAsyncLifetime
     public Uri Address { get; private set; } = null!;
 
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where delivered e-mail lands, one .eml file per message, as a person's mailbox would receive it.</summary>
+    public string Outbox => Path.Combine(folder.FullName, "outbox");
 
     /// <summary>Where screenshots go, so a person can look at what the test saw.</summary>
     public string Artifacts { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -44,6 +48,10 @@ public sealed class LiveServer : IAsyncLifetime
             {
                 ["Storage:Provider"] = "Sqlite",
                 ["ConnectionStrings:Dataward"] = $"Data Source={Path.Combine(folder.FullName, "dataward.db")}",
+                ["Email:OutboxFolder"] = Outbox,
+                ["Email:DispatchIntervalSeconds"] = "1",
+                // Every scenario posts its forms from the same loopback address, several within a minute.
+                ["Security:SignInAttemptsPerMinute"] = "1000",
             });
         });
         await StorageRegistration.MigrateAsync(app.Services);
@@ -84,6 +92,53 @@ public sealed class LiveServer : IAsyncLifetime
         var outcome = await scope.ServiceProvider.GetRequiredService<Dataward.Platform.Security.StaffAccounts>()
             .CreateAsync(email, role, password, Dataward.Audit.AuditActor.System);
         outcome.Succeeded.ShouldBeTrue(outcome.Describe());
+    }
+
+    /// <summary>A client of the REST API holding a token of <paramref name="role"/>, as an engineer's script would.</summary>
+    public async Task<HttpClient> ApiClientAsync(string role)
+    {
+        await using var scope = app!.Services.CreateAsyncScope();
+        var outcome = await scope.ServiceProvider.GetRequiredService<Dataward.Platform.Security.ApiTokens>()
+            .CreateAsync($"browser-tests-{role}", role, TimeSpan.FromDays(1), Dataward.Audit.AuditActor.System);
+        outcome.Succeeded.ShouldBeTrue(outcome.Describe());
+        var client = new HttpClient { BaseAddress = Address };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", outcome.Value!.Secret);
+        return client;
+    }
+
+    /// <summary>Waits until the delivery job has written a message to <paramref name="to"/>, dated no earlier than
+    /// <paramref name="after"/>, that <paramref name="matches"/>; returns the newest such message.</summary>
+    public async Task<MimeMessage> WaitForEmailAsync(string to, Func<MimeMessage, bool> matches, DateTimeOffset after)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (Directory.Exists(Outbox))
+            {
+                foreach (var file in Directory.GetFiles(Outbox, "*.eml").OrderDescending())
+                {
+                    MimeMessage message;
+                    try
+                    {
+                        message = await MimeMessage.LoadAsync(file);
+                    }
+                    catch (IOException)
+                    {
+                        // Still being written by the delivery job, which holds it locked until it is whole.
+                        continue;
+                    }
+                    if (message.Date >= after.AddSeconds(-1) && message.To.Mailboxes.Any(m => m.Address == to) && matches(message))
+                    {
+                        return message;
+                    }
+                }
+            }
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No e-mail to {to} arrived in {Outbox} within a minute.");
+            }
+            await Task.Delay(200);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -549,16 +549,25 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
     {
         await ArrangeAsync();
         var ui = App.Ui();
-        var pages = new List<(string Name, string Html)> { ("start", await ui.GetPageAsync("/privacy")), ("notice", await ui.GetPageAsync("/privacy/notice")), ("e-mail", await ui.GetPageAsync(Page)) };
-        pages.Add(("code", await (await AskForCodeAsync(ui, "kid@example.com")).Content.ReadAsStringAsync()));
+        var pages = new List<(string Name, string Path, string Html)>
+        {
+            ("start", "/privacy", await ui.GetPageAsync("/privacy")),
+            ("notice", "/privacy/notice", await ui.GetPageAsync("/privacy/notice")),
+            ("e-mail", Page, await ui.GetPageAsync(Page)),
+        };
+        pages.Add(("code", Page, await (await AskForCodeAsync(ui, "kid@example.com")).Content.ReadAsStringAsync()));
         await EnterCodeAsync(ui, "kid@example.com", await CodeSentToAsync("kid@example.com"));
-        pages.Add(("choices", await ui.GetPageAsync(Page)));
-        foreach (var (name, html) in pages)
+        pages.Add(("choices", Page, await ui.GetPageAsync(Page)));
+        foreach (var (name, path, html) in pages)
         {
             var document = new HtmlParser().ParseDocument(html);
             document.DocumentElement.GetAttribute("lang").ShouldBe("en", name);
             document.QuerySelectorAll("h1").Length.ShouldBe(1, name);
-            document.QuerySelector("a.skip-link")!.GetAttribute("href").ShouldBe("#main", name);
+            // Resolved as a browser does, against <base href="/">: the skip link stays on this page (a bare "#main" went home).
+            var skip = document.QuerySelector("a.skip-link")!;
+            var target = new Uri(new Uri("http://localhost/"), skip.GetAttribute("href"));
+            (target.AbsolutePath + target.Fragment).ShouldBe(path + "#main", name);
+            skip.GetAttribute("data-enhance-nav").ShouldBe("false", $"{name}: enhanced navigation would only scroll, leaving the focus behind");
             document.QuerySelector("main#main").ShouldNotBeNull(name);
             document.QuerySelector("header nav a").ShouldNotBeNull(name);
             document.QuerySelectorAll("nav a").Select(a => a.GetAttribute("href")).ShouldNotContain("/register", name);
