@@ -21,7 +21,7 @@ public sealed record ErasureRuleDocument(string DataCategory, string Strategy, D
 public sealed record ErasureExemptionDocument(string DataCategory, string Reason, string? RetentionEnds = null);
 
 /// <summary>The erasure policy as the DPO edits it.</summary>
-public sealed record ErasurePolicyDocument(IReadOnlyList<ErasureRuleDocument>? Rules, IReadOnlyList<ErasureExemptionDocument>? Exemptions)
+public sealed record ErasurePolicyDocument(IReadOnlyList<ErasureRuleDocument>? Rules = null, IReadOnlyList<ErasureExemptionDocument>? Exemptions = null)
 {
     public static ErasurePolicyDocument Default { get; } = new([new ErasureRuleDocument("user", MaskingStrategy.Auto)], []);
 
