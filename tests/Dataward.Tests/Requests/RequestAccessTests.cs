@@ -262,7 +262,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
     {
         var (dpo, shop) = await ShopAsync();
         await using var _ = shop;
-        (await dpo.PostAsJsonAsync("/api/register/activities", new
+        var activity = await dpo.PostAsJsonAsync("/api/register/activities", new
         {
             name = "Anti-money-laundering checks",
             status = "active",
@@ -271,9 +271,10 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
             dataCategories = new[] { "user.financial" },
             lawfulBasis = "legalObligation",
             lawfulBasisDetail = "Money Laundering Regulations 2017",
-            retention = new { period = "P2Y" },
+            retention = new { period = "P5Y", trigger = "the end of the customer relationship" },
             datasets = new[] { FidesExampleDatabase.DatasetKey },
-        })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        });
+        activity.StatusCode.ShouldBe(HttpStatusCode.Created, await activity.Content.ReadAsStringAsync());
         var id = await VerifiedRequestAsync(dpo, type: "portability");
         var run = await Json(await dpo.PostAsync($"/api/requests/{id}/run", null));
         run.GetProperty("state").GetString().ShouldBe("rejected");
@@ -345,6 +346,51 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         (await App.WithDbAsync(db => db.Set<SubjectRequest>().SingleAsync())).State.ShouldBe("verified");
         // An unknown request looks exactly like a real one before the code.
         (await person.GetPageAsync($"/privacy/requests/{Guid.NewGuid()}")).ShouldContain("code");
+    }
+
+    [Fact]
+    public async Task Staff_run_review_resolve_and_release_from_the_request_page()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        var id = await VerifiedRequestAsync(dpo);
+        await App.CreateUserAsync("dpo@example.org", StaffRoles.DataProtectionOfficer);
+        var ui = App.Ui();
+        await ui.SignInAsync("dpo@example.org");
+        (await ui.GetPageAsync($"/requests/{id}")).ShouldContain("Not run yet");
+        var plan = await ui.GetPageAsync($"/requests/{id}/plan");
+        plan.ShouldContain($"{FidesExampleDatabase.DatasetKey}:customer");
+        plan.ShouldContain("email = identity &#x27;email&#x27;");
+        var run = await (await ui.SubmitAsync($"/requests/{id}", "run", new Dictionary<string, string>())).Content.ReadAsStringAsync();
+        run.ShouldContain("What the run found: 21 rows");
+        run.ShouldContain("Third-party data to check");
+        var status = await Json(await dpo.GetAsync($"/api/requests/{id}/execution"));
+        foreach (var flag in status.GetProperty("flags").EnumerateArray())
+        {
+            var resolved = await ui.SubmitAsync($"/requests/{id}", $"resolve-{flag.GetProperty("id").GetString()}", new Dictionary<string, string> { ["Note"] = "Customer's own address" });
+            resolved.StatusCode.ShouldBe(HttpStatusCode.OK, await resolved.Content.ReadAsStringAsync());
+        }
+        var released = await (await ui.SubmitAsync($"/requests/{id}", "release", new Dictionary<string, string>())).Content.ReadAsStringAsync();
+        released.ShouldContain("Released");
+        (await Json(await dpo.GetAsync($"/api/requests/{id}"))).GetProperty("state").GetString().ShouldBe("completed");
+    }
+
+    [Fact]
+    public async Task CLI_requests_plan_and_run_use_the_same_services_with_exit_codes()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        var id = await VerifiedRequestAsync(dpo);
+        var plan = await DatawardProcess.RunAsync(App.Database.Environment, null, "requests", "plan", id.ToString());
+        plan.ExitCode.ShouldBe(0, plan.Stderr);
+        plan.Stdout.ShouldContain($"{FidesExampleDatabase.DatasetKey}:customer  rows: 1");
+        var run = await DatawardProcess.RunAsync(App.Database.Environment, null, "requests", "run", id.ToString());
+        run.ExitCode.ShouldBe(0, run.Stderr);
+        run.Stdout.ShouldContain("awaiting_approval; 21 rows");
+        (await DatawardProcess.RunAsync(App.Database.Environment, null, "requests", "run", id.ToString())).ExitCode.ShouldBe(2, "already run");
+        var bad = await DatawardProcess.RunAsync(App.Database.Environment, null, "requests", "plan", "not-a-guid");
+        bad.ExitCode.ShouldBe(2);
+        bad.Stderr.ShouldContain("not a request id");
     }
 
     [GeneratedRegex(@"\b\d{6}\b")]
