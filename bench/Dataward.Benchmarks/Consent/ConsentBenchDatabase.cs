@@ -229,8 +229,6 @@ internal sealed class ConsentBenchDatabase
 
     private async Task InsertSqliteAsync((string Hash, int Subject)[] hashes, string noticeVersion, DateTimeOffset now)
     {
-        const int RowsPerStatement = 500;
-        const int Columns = 7;
         SqliteConnection.ClearAllPools();
         await using var connection = new SqliteConnection(ConnectionString + ";Pooling=False");
         await connection.OpenAsync();
@@ -238,58 +236,36 @@ internal sealed class ConsentBenchDatabase
         await Execute(connection, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;");
         await using (var transaction = connection.BeginTransaction())
         {
-            SqliteCommand Insert(int rows)
+            // One prepared single-row statement: Microsoft.Data.Sqlite binds parameters by name, which makes a statement
+            // of hundreds of rows cost quadratically in its parameters.
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO consent_states (subject_hash, purpose, latest_action, event_id, notice_version, ever_given, given_at, updated_at) " +
+                "VALUES ($hash, $purpose, $action, $event, $notice, 1, $given, $updated)";
+            var hash = insert.Parameters.Add("$hash", SqliteType.Text);
+            var purpose = insert.Parameters.Add("$purpose", SqliteType.Text);
+            var action = insert.Parameters.Add("$action", SqliteType.Text);
+            var eventId = insert.Parameters.Add("$event", SqliteType.Text);
+            insert.Parameters.AddWithValue("$notice", noticeVersion);
+            insert.Parameters.AddWithValue("$given", now.AddDays(-30).UtcTicks);
+            insert.Parameters.AddWithValue("$updated", now.UtcTicks);
+            insert.Prepare();
+            foreach (var (subjectHash, subject) in hashes)
             {
-                var insert = connection.CreateCommand();
-                insert.Transaction = transaction;
-                insert.CommandText = "INSERT INTO consent_states (subject_hash, purpose, latest_action, event_id, notice_version, ever_given, given_at, updated_at) VALUES " +
-                    string.Join(", ", Enumerable.Range(0, rows).Select(r => $"(${r}_0, ${r}_1, ${r}_2, ${r}_3, ${r}_4, 1, ${r}_5, ${r}_6)"));
-                for (var r = 0; r < rows; r++)
+                foreach (var row in Rows(subject))
                 {
-                    for (var c = 0; c < Columns; c++)
-                    {
-                        insert.Parameters.Add(new SqliteParameter($"${r}_{c}", null));
-                    }
-                }
-                insert.Prepare();
-                return insert;
-            }
-            await using var batch = Insert(RowsPerStatement);
-            var values = new object[RowsPerStatement * Columns];
-            var givenAt = now.AddDays(-30).UtcTicks;
-            var row = 0;
-            foreach (var (hash, subject) in hashes)
-            {
-                foreach (var (purpose, action, eventId) in Rows(subject))
-                {
+                    hash.Value = subjectHash;
+                    purpose.Value = row.Purpose;
+                    action.Value = row.Action;
                     // EF Core keeps Guids in SQLite as upper-case text and DateTimeOffsets as UTC ticks.
-                    object[] rowValues = [hash, purpose, action, eventId.ToString().ToUpperInvariant(), noticeVersion, givenAt, now.UtcTicks];
-                    rowValues.CopyTo(values, row * Columns);
-                    if (++row == RowsPerStatement)
-                    {
-                        await ExecuteWith(batch, values);
-                        row = 0;
-                    }
+                    eventId.Value = row.EventId.ToString().ToUpperInvariant();
+                    await insert.ExecuteNonQueryAsync();
                 }
-            }
-            if (row > 0)
-            {
-                await using var rest = Insert(row);
-                await ExecuteWith(rest, values);
             }
             await WriteMarkerAsync(connection, transaction);
             await transaction.CommitAsync();
         }
         await Execute(connection, "PRAGMA journal_mode=WAL;");
-
-        static async Task ExecuteWith(SqliteCommand command, object[] values)
-        {
-            for (var i = 0; i < command.Parameters.Count; i++)
-            {
-                command.Parameters[i].Value = values[i];
-            }
-            await command.ExecuteNonQueryAsync();
-        }
     }
 
     private async Task InsertPostgresAsync((string Hash, int Subject)[] hashes, string noticeVersion, DateTimeOffset now)

@@ -111,11 +111,12 @@ internal static class ConsentHttpScenario
     private static int Report(Options options, Dictionary<string, List<(LoadSlice Slice, CpuUse Cpu)>> measured)
     {
         var rates = new Dictionary<string, double>();
+        var costs = new Dictionary<string, double>();
         Console.WriteLine();
         Console.WriteLine($"// consent-http on {options.Provider}: {options.Subjects:N0} subjects × {ConsentBenchDatabase.PurposeCount} purposes, " +
             $"{options.Connections} connections, {options.Rounds} rounds of {options.Slice.TotalSeconds:F0} s per endpoint, {Environment.ProcessorCount} cores");
-        Console.WriteLine("| endpoint | requests | req/s | rounds (req/s) | p50 | p99 | p99.9 | server CPU | client CPU | machine busy |");
-        Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| endpoint | requests | req/s | rounds (req/s) | p50 | p99 | p99.9 | server CPU | client CPU | machine busy | server CPU per request |");
+        Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var wrong = 0L;
         foreach (var (name, slices) in measured)
         {
@@ -126,15 +127,18 @@ internal static class ConsentHttpScenario
             var latencies = slices.SelectMany(s => s.Slice.Latencies).ToArray();
             Array.Sort(latencies);
             var cpu = CpuUse.Sum(slices.Select(s => s.Cpu));
+            costs[name] = cpu.Server * Environment.ProcessorCount * cpu.Wall.TotalSeconds * 1e6 / requests;
             Console.WriteLine($"| {name} | {requests:N0} | {rates[name]:N0} | " +
                 $"{string.Join(" / ", slices.Select(s => (s.Slice.Requests / s.Slice.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)))} | " +
                 $"{Milliseconds(latencies, 0.50)} | {Milliseconds(latencies, 0.99)} | {Milliseconds(latencies, 0.999)} | " +
-                $"{cpu.Server:P0} | {cpu.Client:P0} | {cpu.Machine:P0} |");
+                $"{cpu.Server:P0} | {cpu.Client:P0} | {cpu.Machine:P0} | {costs[name]:F0} µs |");
         }
         var check = rates["consent check"];
         Console.WriteLine();
         Console.WriteLine($"// ratio check / constant behind the same token: {check / rates["constant, token"]:F2}");
         Console.WriteLine($"// ratio check / anonymous constant:             {check / rates["constant, anonymous"]:F2}");
+        Console.WriteLine($"// server CPU per constant behind the token / per check: {costs["constant, token"] / costs["consent check"]:F2} " +
+            $"(anonymous: {costs["constant, anonymous"] / costs["consent check"]:F2}); unlike rates, this barely moves when other processes take CPU");
         Console.WriteLine("// CPU shares are of the whole machine (all cores); 'machine busy' includes the database server and anything else running.");
         if (wrong > 0)
         {
