@@ -44,6 +44,16 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
     public const string SubjectHashPurpose = "consent.subject";
     public const int MaxBatch = 1000;
 
+    private sealed record CheckRow(int? RefreshAfterDays, ConsentStateRecord? State);
+
+    // The purpose (for its refresh period, and a 404 when unknown) and the subject's state by primary key, in one statement.
+    private static readonly CompiledQuery<string, string, CheckRow?> CheckQuery = new((db, hash, purpose, cancellationToken) =>
+        (from p in db.Set<ConsentPurposeRecord>().AsNoTracking()
+         where p.Key == purpose
+         join s in db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.SubjectHash == hash) on p.Key equals s.Purpose into states
+         from s in states.DefaultIfEmpty()
+         select new CheckRow(p.RefreshAfterDays, s)).FirstOrDefault());
+
     public string HashSubject(string subject) => keys.Hash(ConsentRules.NormaliseSubject(subject), SubjectHashPurpose);
 
     public async Task<IReadOnlyList<ConsentPurposeView>> ListPurposesAsync(CancellationToken cancellationToken = default) =>
@@ -300,12 +310,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
     /// CNS013: nothing is cached, so a committed withdrawal denies the very next check.</summary>
     public async Task<Outcome<ConsentCheck>> CheckAsync(string subject, string purpose, CancellationToken cancellationToken = default)
     {
-        var hash = HashSubject(subject);
-        var row = await (from p in db.Set<ConsentPurposeRecord>().AsNoTracking()
-                         where p.Key == purpose
-                         join s in db.Set<ConsentStateRecord>().AsNoTracking().Where(s => s.SubjectHash == hash) on p.Key equals s.Purpose into states
-                         from s in states.DefaultIfEmpty()
-                         select new { p.RefreshAfterDays, State = s }).FirstOrDefaultAsync(cancellationToken);
+        var row = await CheckQuery.RunAsync(db, HashSubject(subject), purpose, cancellationToken);
         if (row is null)
         {
             return Outcome<ConsentCheck>.NotFound("purpose", $"There is no consent purpose '{purpose}'.");

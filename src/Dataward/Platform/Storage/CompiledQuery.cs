@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Dataward.Platform.Storage;
+
+/// <summary>An EF Core compiled query for a hot path (the token check of every API request, the consent check), where
+/// translating the LINQ tree on every call costs more than the lookup itself (docs/benchmarks.md). EF binds a compiled
+/// query to the first model it runs against; each provider has its own model (ADR 0003) and a test process uses both,
+/// so this keeps one per model.</summary>
+public sealed class CompiledQuery<TArg, TResult>(Expression<Func<DatawardDbContext, TArg, CancellationToken, TResult>> query)
+{
+    private readonly ConcurrentDictionary<IModel, Func<DatawardDbContext, TArg, CancellationToken, Task<TResult>>> byModel = new();
+
+    public Task<TResult> RunAsync(DatawardDbContext db, TArg argument, CancellationToken cancellationToken) =>
+        byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, argument, cancellationToken);
+}
+
+/// <inheritdoc cref="CompiledQuery{TArg, TResult}"/>
+public sealed class CompiledQuery<TArg1, TArg2, TResult>(Expression<Func<DatawardDbContext, TArg1, TArg2, CancellationToken, TResult>> query)
+{
+    private readonly ConcurrentDictionary<IModel, Func<DatawardDbContext, TArg1, TArg2, CancellationToken, Task<TResult>>> byModel = new();
+
+    public Task<TResult> RunAsync(DatawardDbContext db, TArg1 first, TArg2 second, CancellationToken cancellationToken) =>
+        byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, first, second, cancellationToken);
+}
