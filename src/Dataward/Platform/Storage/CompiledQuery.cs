@@ -16,12 +16,3 @@ public sealed class CompiledQuery<TArg, TResult>(Expression<Func<DatawardDbConte
     public Task<TResult> RunAsync(DatawardDbContext db, TArg argument, CancellationToken cancellationToken) =>
         byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, argument, cancellationToken);
 }
-
-/// <inheritdoc cref="CompiledQuery{TArg, TResult}"/>
-public sealed class CompiledQuery<TArg1, TArg2, TResult>(Expression<Func<DatawardDbContext, TArg1, TArg2, CancellationToken, TResult>> query)
-{
-    private readonly ConcurrentDictionary<IModel, Func<DatawardDbContext, TArg1, TArg2, CancellationToken, Task<TResult>>> byModel = new();
-
-    public Task<TResult> RunAsync(DatawardDbContext db, TArg1 first, TArg2 second, CancellationToken cancellationToken) =>
-        byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, first, second, cancellationToken);
-}
