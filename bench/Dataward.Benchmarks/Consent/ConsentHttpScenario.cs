@@ -34,6 +34,7 @@ internal static class ConsentHttpScenario
             ];
             foreach (var target in targets)
             {
+                await Console.Error.WriteLineAsync($"// warm-up: {target.Name}");
                 await LoadGenerator.RunAsync(address, target, options.Connections, options.Warmup, seed: 0);
             }
             var measured = targets.ToDictionary(t => t.Name, _ => new List<(LoadSlice Slice, CpuUse Cpu)>());
@@ -42,6 +43,7 @@ internal static class ConsentHttpScenario
                 for (var k = 0; k < targets.Length; k++)
                 {
                     var target = targets[(round + k) % targets.Length];
+                    await Console.Error.WriteLineAsync($"// round {round + 1}: {target.Name}");
                     var cpu = CpuMeter.Start(server);
                     var slice = await LoadGenerator.RunAsync(address, target, options.Connections, options.Slice, seed: round + 1);
                     measured[target.Name].Add((slice, cpu.Stop()));
