@@ -32,22 +32,27 @@ internal static class ConsentHttpScenario
                 new("constant, token", token, _ => (ConsentBenchServer.TokenConstant, null)),
                 new("consent check", token, random => NextCheck(random, options.Subjects)),
             ];
-            foreach (var target in targets)
+            var generators = targets.Select(t => new LoadGenerator(address, t, options.Connections)).ToArray();
+            foreach (var generator in generators)
             {
-                await Console.Error.WriteLineAsync($"// warm-up: {target.Name}");
-                await LoadGenerator.RunAsync(address, target, options.Connections, options.Warmup, seed: 0);
+                await Console.Error.WriteLineAsync($"// warm-up: {generator.Target.Name}");
+                await generator.RunAsync(options.Warmup, seed: 0);
             }
             var measured = targets.ToDictionary(t => t.Name, _ => new List<(LoadSlice Slice, CpuUse Cpu)>());
             for (var round = 0; round < options.Rounds; round++)
             {
-                for (var k = 0; k < targets.Length; k++)
+                for (var k = 0; k < generators.Length; k++)
                 {
-                    var target = targets[(round + k) % targets.Length];
-                    await Console.Error.WriteLineAsync($"// round {round + 1}: {target.Name}");
+                    var generator = generators[(round + k) % generators.Length];
+                    await Console.Error.WriteLineAsync($"// round {round + 1}: {generator.Target.Name}");
                     var cpu = CpuMeter.Start(server);
-                    var slice = await LoadGenerator.RunAsync(address, target, options.Connections, options.Slice, seed: round + 1);
-                    measured[target.Name].Add((slice, cpu.Stop()));
+                    var slice = await generator.RunAsync(options.Slice, seed: round + 1);
+                    measured[generator.Target.Name].Add((slice, cpu.Stop()));
                 }
+            }
+            foreach (var generator in generators)
+            {
+                generator.Dispose();
             }
             return Report(options, measured);
         }
