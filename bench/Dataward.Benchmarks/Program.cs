@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using Dataward.Benchmarks.Consent;
 
+// Scenario runs (load over HTTP, long in-process loops) have verbs; everything else is BenchmarkDotNet's command line.
+if (args is [var verb, ..] && ConsentCommands.Verbs.Contains(verb))
+{
+    return await ConsentCommands.RunAsync(args);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Dataward.Benchmarks.AuditAppendBenchmarks).Assembly).Run(args);
+return 0;

@@ -61,10 +61,7 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time, AuditCha
     private async Task<AuditEntry> AppendStandaloneAsync(string actor, string action, string target, JsonObject? details,
         CancellationToken cancellationToken)
     {
-        // A plain pooled ADO.NET connection: EF's own re-registers its SQLite functions on every open, which cost
-        // as much as the insert itself.
-        await using var connection = DbProviderFactories.GetFactory(db.Database.GetDbConnection())!.CreateConnection()!;
-        connection.ConnectionString = db.Database.GetConnectionString();
+        await using var connection = db.CreatePlainConnection();
         await connection.OpenAsync(cancellationToken);
         for (var attempt = 1; ; attempt++)
         {

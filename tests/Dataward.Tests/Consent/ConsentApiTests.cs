@@ -17,7 +17,7 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
 {
     private const string Ana = "Ana.Lopez@Example.com";
 
-    private async Task<(HttpClient Dpo, HttpClient App, string Version)> ArrangeAsync(bool explicitPurpose = false)
+    private async Task<(HttpClient Dpo, HttpClient App, string Version)> ArrangeAsync(bool explicitPurpose = false, int? refreshAfterDays = null)
     {
         var dpo = await App.ClientWithRoleAsync(StaffRoles.DataProtectionOfficer);
         (await dpo.PostAsJsonAsync("/api/consent/purposes", new
@@ -26,6 +26,7 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
             title = "Monthly newsletter",
             description = "News about our products, once a month.",
             @explicit = explicitPurpose,
+            refreshAfterDays,
         })).StatusCode.ShouldBe(HttpStatusCode.Created);
         var draft = await (await dpo.PostAsJsonAsync("/api/notices", new
         {
@@ -71,6 +72,28 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
         var denied = await CheckAsync(app, Ana, "newsletter");
         denied.GetProperty("allowed").GetBoolean().ShouldBeFalse();
         denied.GetProperty("state").GetString().ShouldBe("withdrawn");
+    }
+
+    [Fact]
+    public async Task Consent_is_allowed_until_the_purposes_refresh_period_has_passed_then_denied_as_expired()
+    {
+        var (_, app, version) = await ArrangeAsync(refreshAfterDays: 30);
+        var given = await app.PostAsJsonAsync("/api/consent/events",
+            new { subject = Ana, purpose = "newsletter", action = "given", noticeVersion = version, method = "api" });
+        given.StatusCode.ShouldBe(HttpStatusCode.Created, await given.Content.ReadAsStringAsync());
+        var eventId = (await given.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventId").GetGuid();
+
+        App.Time.Advance(TimeSpan.FromDays(30));
+        var lastDay = await CheckAsync(app, Ana, "newsletter");
+        lastDay.GetProperty("allowed").GetBoolean().ShouldBeTrue();
+        lastDay.GetProperty("state").GetString().ShouldBe("given");
+
+        App.Time.Advance(TimeSpan.FromSeconds(1));
+        var expired = await CheckAsync(app, Ana, "newsletter");
+        expired.GetProperty("allowed").GetBoolean().ShouldBeFalse();
+        expired.GetProperty("state").GetString().ShouldBe("expired");
+        expired.GetProperty("eventId").GetGuid().ShouldBe(eventId);
+        expired.GetProperty("noticeVersion").ValueKind.ShouldBe(JsonValueKind.Null);
     }
 
     [Fact]

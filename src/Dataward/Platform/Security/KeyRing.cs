@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Dataward.Platform.Storage;
@@ -14,6 +15,7 @@ public sealed class KeyRing
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
     private readonly IReadOnlyList<(string Id, byte[] Key)> keys;
+    private readonly ConcurrentDictionary<(string KeyId, string Use, string Purpose), byte[]> derived = new();
 
     public KeyRing(IReadOnlyList<byte[]> masterKeys)
     {
@@ -29,8 +31,8 @@ public sealed class KeyRing
 
     public string Encrypt(string plaintext, string purpose)
     {
-        var (id, master) = keys[0];
-        var key = Derive(master, "encrypt", purpose);
+        var id = keys[0].Id;
+        var key = Derive(keys[0], "encrypt", purpose);
         var plain = Encoding.UTF8.GetBytes(plaintext);
         var output = new byte[NonceBytes + plain.Length + TagBytes];
         var nonce = output.AsSpan(0, NonceBytes);
@@ -49,8 +51,11 @@ public sealed class KeyRing
         {
             throw new CryptographicException("Not a Dataward ciphertext.");
         }
-        var master = keys.FirstOrDefault(k => k.Id == parts[1]).Key
-            ?? throw new CryptographicException($"Key {parts[1]} is not in the key ring.");
+        var master = keys.FirstOrDefault(k => k.Id == parts[1]);
+        if (master.Key is null)
+        {
+            throw new CryptographicException($"Key {parts[1]} is not in the key ring.");
+        }
         var data = Convert.FromBase64String(parts[2]);
         if (data.Length < NonceBytes + TagBytes)
         {
@@ -66,10 +71,13 @@ public sealed class KeyRing
     /// <summary>A keyed hash for equality lookups. It uses the oldest key in the ring, so rotating the encryption key
     /// does not move every lookup; retiring that key means re-hashing.</summary>
     public string Hash(string value, string purpose) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(Derive(keys[^1].Key, "hash", purpose), Encoding.UTF8.GetBytes(value)));
+        Convert.ToHexStringLower(HMACSHA256.HashData(Derive(keys[^1], "hash", purpose), Encoding.UTF8.GetBytes(value)));
 
-    private static byte[] Derive(byte[] master, string use, string purpose) =>
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.UTF8.GetBytes($"dataward:{use}:{purpose}"));
+    // A derived key depends only on its master key, use and purpose (a few constants), and deriving it cost more than
+    // the hash it keys: every consent check hashes its subject (docs/benchmarks.md). Callers never change the bytes.
+    private byte[] Derive((string Id, byte[] Key) master, string use, string purpose) =>
+        derived.GetOrAdd((master.Id, use, purpose), static (k, key) =>
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, info: Encoding.UTF8.GetBytes($"dataward:{k.Use}:{k.Purpose}")), master.Key);
 
     public static byte[] NewKey() => RandomNumberGenerator.GetBytes(32);
 
