@@ -136,13 +136,13 @@ internal static class ConsentInProcessScenario
             await using var reader = await select.ExecuteReaderAsync();
             if (!await reader.ReadAsync())
             {
-                return ConsentRules.StateOf(null, false, null, null, DateTimeOffset.UtcNow).Allowed;
+                return ConsentRules.StateOf(null, null, DateTimeOffset.UtcNow).Allowed;
             }
             var givenAt = reader.IsDBNull(2) ? (DateTimeOffset?)null
                 : reader.GetFieldType(2) == typeof(long) ? new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero) : reader.GetFieldValue<DateTimeOffset>(2);
             _ = reader.GetGuid(3);
             _ = reader.IsDBNull(4) ? null : reader.GetString(4);
-            return ConsentRules.StateOf(reader.GetString(0), reader.GetBoolean(1), givenAt, null, DateTimeOffset.UtcNow).Allowed;
+            return ConsentRules.StateOf(new ConsentFacts(reader.GetString(0), reader.GetBoolean(1), givenAt), null, DateTimeOffset.UtcNow).Allowed;
         }
 
         public async ValueTask DisposeAsync()
