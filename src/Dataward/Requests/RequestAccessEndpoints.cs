@@ -17,7 +17,7 @@ public static class RequestAccessEndpoints
         var requests = api.MapGroup("/requests").WithTags("Requests").RequireAuthorization(Policies.HandleRequests);
         requests.MapGet("/{id:guid}/plan", Plan).WithSummary("The plan over the connected datasets, with a dry run counting rows per step, unreachable collections and what an erasure would change (DSR006: verified requests only)");
         requests.MapPost("/{id:guid}/run", Run).WithSummary("Run an access or portability request now and build its package; a database that cannot be read pauses it with the error, to be tried again");
-        requests.MapGet("/{id:guid}/execution", Execution).WithSummary("Where the run stands: rows per collection, third-party flags, the last error");
+        requests.MapGet("/{id:guid}/access-run", Execution).WithSummary("Where the access run stands: rows per collection, third-party flags, the last error");
         requests.MapGet("/{id:guid}/results", Results).WithSummary("The rows found: {\"collections\": {\"<dataset>:<collection>\": [rows]}} as Fides keys its raw access results (audited)");
         requests.MapGet("/{id:guid}/package", Package).WithSummary("The package as a ZIP: report.html, data.json, one CSV per collection, supplementary.json (audited)");
         requests.MapPost("/{id:guid}/flags/resolve", ResolveFlag).WithSummary("Mark a third-party data flag checked, saying what was done (DSR012)")

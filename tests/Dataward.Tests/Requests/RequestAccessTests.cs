@@ -305,7 +305,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         failure.ShouldContain("could not be read");
         failure.ShouldContain("tried again");
         failure.ShouldNotContain("Password");
-        var status = await Json(await dpo.GetAsync($"/api/requests/{id}/execution"));
+        var status = await Json(await dpo.GetAsync($"/api/requests/{id}/access-run"));
         status.GetProperty("succeeded").GetBoolean().ShouldBeFalse();
         status.GetProperty("error").GetString().ShouldNotBeNullOrEmpty();
 
@@ -315,7 +315,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         (await access.RunDueAsync()).ShouldBe(0);
         App.Time.Advance(TimeSpan.FromMinutes(6));
         (await access.RunDueAsync()).ShouldBe(1);
-        var done = await Json(await dpo.GetAsync($"/api/requests/{id}/execution"));
+        var done = await Json(await dpo.GetAsync($"/api/requests/{id}/access-run"));
         done.GetProperty("succeeded").GetBoolean().ShouldBeTrue(done.ToString());
         done.GetProperty("state").GetString().ShouldBe("awaiting_approval");
         done.GetProperty("rows").GetProperty($"{FidesExampleDatabase.DatasetKey}:customer").GetInt64().ShouldBe(1);
@@ -364,7 +364,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         var run = await (await ui.SubmitAsync($"/requests/{id}", "run", new Dictionary<string, string>())).Content.ReadAsStringAsync();
         run.ShouldContain("What the run found: 21 rows");
         run.ShouldContain("Third-party data to check");
-        var status = await Json(await dpo.GetAsync($"/api/requests/{id}/execution"));
+        var status = await Json(await dpo.GetAsync($"/api/requests/{id}/access-run"));
         foreach (var flag in status.GetProperty("flags").EnumerateArray())
         {
             var resolved = await ui.SubmitAsync($"/requests/{id}", $"resolve-{flag.GetProperty("id").GetString()}", new Dictionary<string, string> { ["Note"] = "Customer's own address" });
