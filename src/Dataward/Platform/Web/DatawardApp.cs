@@ -12,6 +12,7 @@ using Dataward.Notices;
 using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
+using Dataward.Breaches;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -132,7 +133,9 @@ public static class DatawardApp
             .AddPolicy(Policies.ReviewRegister, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
-            .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ReportBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -197,6 +200,7 @@ public static class DatawardApp
         services.AddSingleton(sp => Requests.RequestSettings.DeadlinesFrom(sp.GetRequiredService<IConfiguration>()));
         services.AddScoped<Requests.RequestService>();
         services.AddScoped<Connections.ConnectionService>();
+        services.AddScoped<Breaches.BreachService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -246,6 +250,7 @@ public static class DatawardApp
         api.MapDatasetEndpoints();
         api.MapRequestEndpoints();
         api.MapConnectionEndpoints();
+        api.MapBreachEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
