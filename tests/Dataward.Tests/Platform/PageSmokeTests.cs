@@ -20,6 +20,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/privacy", "/privacy/notice", "/privacy/notice/1", "/privacy/notice/-1", "/privacy/notice/" + new string('9', 400), "/privacy/preferences",
         "/privacy/parental-consent", "/privacy/parental-consent?t=" + new string('a', 3000), "/privacy/parental-consent?t=0.x.1.y",
         "/.well-known/gpc.json", "/requests", "/requests?due=overdue&state=nonsense", "/requests/new", $"/requests/{Missing}",
+        "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
     ];
 
     [Theory]
