@@ -22,6 +22,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/.well-known/gpc.json", "/requests", "/requests?due=overdue&state=nonsense", "/requests/new", $"/requests/{Missing}",
         $"/requests/{Missing}/plan", "/connections", "/privacy/requests", $"/privacy/requests/{Missing}", $"/privacy/requests/{Missing}/download",
         $"/privacy/requests/{Missing}/package?t=" + new string('a', 3000),
+        "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
     ];
 
     [Theory]

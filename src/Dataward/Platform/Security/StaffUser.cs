@@ -52,4 +52,10 @@ public static class Policies
 
     /// <summary>Administrator and DPO: erase a person's identifiers from the consent ledger (CNS024).</summary>
     public const string EraseConsentSubjects = nameof(EraseConsentSubjects);
+
+    /// <summary>Reporting a suspected breach: Administrator, DPO and Staff (Auditors change nothing).</summary>
+    public const string ReportBreaches = nameof(ReportBreaches);
+
+    /// <summary>Triage, assessment, decisions, notifications and closure of breaches: Administrator and DPO.</summary>
+    public const string HandleBreaches = nameof(HandleBreaches);
 }

@@ -51,6 +51,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Requests.RequestAccessRecord.Configure(builder);
         Requests.RequestExecutionConfiguration.Configure(builder);
         Connections.ConnectionRecord.Configure(builder);
+        Breaches.BreachConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -12,6 +12,7 @@ using Dataward.Notices;
 using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
+using Dataward.Breaches;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -132,7 +133,9 @@ public static class DatawardApp
             .AddPolicy(Policies.ReviewRegister, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReadAudit, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
-            .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ReportBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -202,6 +205,7 @@ public static class DatawardApp
         services.AddScoped<Requests.ErasurePolicyService>();
         services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
+        services.AddScoped<Breaches.BreachService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -255,6 +259,7 @@ public static class DatawardApp
         api.MapRequestAccessEndpoints();
         api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
+        api.MapBreachEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

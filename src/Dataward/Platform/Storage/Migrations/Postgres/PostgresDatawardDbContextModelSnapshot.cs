@@ -23,6 +23,308 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Dataward.Breaches.Breach", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AdviceToPeople")
+                        .HasColumnType("text")
+                        .HasColumnName("advice_to_people");
+
+                    b.Property<int>("AffectedPeopleCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("affected_people_count");
+
+                    b.Property<string>("AffectedPeopleEncrypted")
+                        .HasColumnType("text")
+                        .HasColumnName("affected_people_encrypted");
+
+                    b.Property<int?>("ApproximateRecords")
+                        .HasColumnType("integer")
+                        .HasColumnName("approximate_records");
+
+                    b.Property<int?>("ApproximateSubjects")
+                        .HasColumnType("integer")
+                        .HasColumnName("approximate_subjects");
+
+                    b.Property<DateTimeOffset?>("AssessedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("assessed_at");
+
+                    b.Property<string>("AssessedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("assessed_by");
+
+                    b.Property<DateTimeOffset?>("AwareAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("aware_at");
+
+                    b.Property<string>("BreachTypes")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("breach_types");
+
+                    b.Property<string>("CausedByCyberIncident")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("caused_by_cyber_incident");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("closed_by");
+
+                    b.Property<string>("Communications")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("communications");
+
+                    b.Property<string>("Containment")
+                        .HasColumnType("text")
+                        .HasColumnName("containment");
+
+                    b.Property<string>("DataCategories")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("data_categories");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<DateTimeOffset>("DiscoveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("discovered_at");
+
+                    b.Property<string>("HowDiscovered")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("how_discovered");
+
+                    b.Property<DateTimeOffset?>("IcoDeadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ico_deadline");
+
+                    b.Property<string>("IcoDecision")
+                        .HasColumnType("text")
+                        .HasColumnName("ico_decision");
+
+                    b.Property<string>("IcoNotifications")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("ico_notifications");
+
+                    b.Property<string>("IndividualsDecision")
+                        .HasColumnType("text")
+                        .HasColumnName("individuals_decision");
+
+                    b.Property<bool?>("IsBreach")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_breach");
+
+                    b.Property<string>("LessonsLearned")
+                        .HasColumnType("text")
+                        .HasColumnName("lessons_learned");
+
+                    b.Property<string>("LikelyConsequences")
+                        .HasColumnType("text")
+                        .HasColumnName("likely_consequences");
+
+                    b.Property<string>("Measures")
+                        .HasColumnType("text")
+                        .HasColumnName("measures");
+
+                    b.Property<DateTimeOffset?>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<DateTimeOffset?>("ProcessorNotifiedControllerAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processor_notified_controller_at");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("reference");
+
+                    b.Property<DateTimeOffset>("ReportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reported_at");
+
+                    b.Property<string>("ReportedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("reported_by");
+
+                    b.Property<string>("RiskLevel")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("risk_level");
+
+                    b.Property<string>("RiskReason")
+                        .HasColumnType("text")
+                        .HasColumnName("risk_reason");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Severity")
+                        .HasColumnType("text")
+                        .HasColumnName("severity");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("SubjectCategories")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject_categories");
+
+                    b.Property<string>("Systems")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("systems");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.Property<string>("TriageReason")
+                        .HasColumnType("text")
+                        .HasColumnName("triage_reason");
+
+                    b.Property<DateTimeOffset?>("TriagedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("triaged_at");
+
+                    b.Property<string>("TriagedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("triaged_by");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("integer")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "IcoDeadline");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("breaches", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachAction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BreachId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("breach_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<DateTimeOffset?>("DoneAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("done_at");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("owner");
+
+                    b.Property<string>("WaivedReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("waived_reason");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BreachId");
+
+                    b.ToTable("breach_actions", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("BreachId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("breach_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("summary");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BreachId", "At");
+
+                    b.ToTable("breach_events", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Connections.ConnectionRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -1691,6 +1993,24 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachAction", b =>
+                {
+                    b.HasOne("Dataward.Breaches.Breach", null)
+                        .WithMany()
+                        .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachEvent", b =>
+                {
+                    b.HasOne("Dataward.Breaches.Breach", null)
+                        .WithMany()
+                        .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Dataward.Requests.RequestAccessRecord", b =>

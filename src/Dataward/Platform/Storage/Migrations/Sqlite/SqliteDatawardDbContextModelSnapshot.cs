@@ -17,6 +17,308 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Dataward.Breaches.Breach", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AdviceToPeople")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("advice_to_people");
+
+                    b.Property<int>("AffectedPeopleCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("affected_people_count");
+
+                    b.Property<string>("AffectedPeopleEncrypted")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("affected_people_encrypted");
+
+                    b.Property<int?>("ApproximateRecords")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("approximate_records");
+
+                    b.Property<int?>("ApproximateSubjects")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("approximate_subjects");
+
+                    b.Property<long?>("AssessedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("assessed_at");
+
+                    b.Property<string>("AssessedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("assessed_by");
+
+                    b.Property<long?>("AwareAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("aware_at");
+
+                    b.Property<string>("BreachTypes")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("breach_types");
+
+                    b.Property<string>("CausedByCyberIncident")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("caused_by_cyber_incident");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("closed_by");
+
+                    b.Property<string>("Communications")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("communications");
+
+                    b.Property<string>("Containment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("containment");
+
+                    b.Property<string>("DataCategories")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("data_categories");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<long>("DiscoveredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("discovered_at");
+
+                    b.Property<string>("HowDiscovered")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("how_discovered");
+
+                    b.Property<long?>("IcoDeadline")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ico_deadline");
+
+                    b.Property<string>("IcoDecision")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ico_decision");
+
+                    b.Property<string>("IcoNotifications")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ico_notifications");
+
+                    b.Property<string>("IndividualsDecision")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("individuals_decision");
+
+                    b.Property<bool?>("IsBreach")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_breach");
+
+                    b.Property<string>("LessonsLearned")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lessons_learned");
+
+                    b.Property<string>("LikelyConsequences")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("likely_consequences");
+
+                    b.Property<string>("Measures")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("measures");
+
+                    b.Property<long?>("OccurredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<long?>("ProcessorNotifiedControllerAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("processor_notified_controller_at");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
+                    b.Property<long>("ReportedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reported_at");
+
+                    b.Property<string>("ReportedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reported_by");
+
+                    b.Property<string>("RiskLevel")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("risk_level");
+
+                    b.Property<string>("RiskReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("risk_reason");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Severity")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("severity");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("SubjectCategories")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_categories");
+
+                    b.Property<string>("Systems")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("systems");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.Property<string>("TriageReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("triage_reason");
+
+                    b.Property<long?>("TriagedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("triaged_at");
+
+                    b.Property<string>("TriagedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("triaged_by");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "IcoDeadline");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("breaches", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachAction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BreachId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("breach_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<long?>("DoneAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("done_at");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.Property<string>("WaivedReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("waived_reason");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BreachId");
+
+                    b.ToTable("breach_actions", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("BreachId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("breach_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("summary");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BreachId", "At");
+
+                    b.ToTable("breach_events", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Connections.ConnectionRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -1679,6 +1981,24 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachAction", b =>
+                {
+                    b.HasOne("Dataward.Breaches.Breach", null)
+                        .WithMany()
+                        .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Breaches.BreachEvent", b =>
+                {
+                    b.HasOne("Dataward.Breaches.Breach", null)
+                        .WithMany()
+                        .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Dataward.Requests.RequestAccessRecord", b =>
