@@ -137,9 +137,13 @@ public sealed class LiveServer : IAsyncLifetime
             {
                 throw new TimeoutException($"No e-mail to {to} arrived in {Outbox} within a minute.");
             }
-            await Task.Delay(200);
+            // The server's delivery job writes the .eml files from its own loop; there is no event to await across the
+            // process boundary, so re-scan at a short, bounded interval until the one-minute deadline above.
+            await Task.Delay(OutboxPollInterval);
         }
     }
+
+    private static readonly TimeSpan OutboxPollInterval = TimeSpan.FromMilliseconds(200);
 
     public async ValueTask DisposeAsync()
     {

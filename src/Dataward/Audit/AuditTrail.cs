@@ -73,7 +73,7 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time, AuditCha
                 knownHead.Remember(entry);
                 return entry;
             }
-            catch (DbException e) when (IsDuplicateSequence(e) && attempt < MaxAttempts)
+            catch (DbException e) when (DatabaseErrors.IsUniqueViolation(e) && attempt < MaxAttempts)
             {
                 knownHead.Forget();
             }
@@ -94,7 +94,7 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time, AuditCha
                 await InsertAsync(entry, savepoint: postgres, cancellationToken);
                 return entry;
             }
-            catch (DbException e) when (IsDuplicateSequence(e) && attempt < MaxAttempts)
+            catch (DbException e) when (DatabaseErrors.IsUniqueViolation(e) && attempt < MaxAttempts)
             {
                 if (postgres)
                 {
@@ -104,12 +104,6 @@ public sealed class AuditTrail(DatawardDbContext db, TimeProvider time, AuditCha
         }
     }
 
-    private static bool IsDuplicateSequence(DbException e) => e switch
-    {
-        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067, // PRIMARYKEY, UNIQUE
-        _ => false,
-    };
 
     private async Task<(long Sequence, string Hash)> ReadHeadAsync(CancellationToken cancellationToken, DbConnection? connection = null)
     {

@@ -111,7 +111,7 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             {
                 return Outcome<BreachView>.Success(await InsertAsync(report, systems, categories, actor, now, cancellationToken));
             }
-            catch (DbUpdateException e) when (attempt < 5 && IsDuplicate(e))
+            catch (DbUpdateException e) when (attempt < 5 && DatabaseErrors.IsUniqueViolation(e))
             {
                 // Two reports took the same sequence number: the loser takes the next.
                 db.ChangeTracker.Clear();
@@ -678,10 +678,4 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
 
     private static string Utc(DateTimeOffset at) => $"{at.UtcDateTime:yyyy-MM-dd HH:mm} UTC";
 
-    private static bool IsDuplicate(DbUpdateException e) => e.InnerException switch
-    {
-        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067,
-        _ => false,
-    };
 }

@@ -245,19 +245,13 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             {
                 return await AppendAsync(append, purpose, now, actor, cancellationToken);
             }
-            catch (DbUpdateException e) when (attempt < 3 && IsDuplicateKey(e))
+            catch (DbUpdateException e) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(e))
             {
                 db.ChangeTracker.Clear();
             }
         }
     }
 
-    private static bool IsDuplicateKey(DbUpdateException e) => e.InnerException switch
-    {
-        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067,
-        _ => false,
-    };
 
     private async Task<Outcome<RecordedConsent>> AppendAsync(Append append, ConsentPurposeRecord purpose, DateTimeOffset now, string actor,
         CancellationToken cancellationToken)

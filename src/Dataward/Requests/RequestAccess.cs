@@ -151,13 +151,13 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         execution.LeaseUntil = now + Lease;
         execution.Attempts++;
         execution.Version++;
-        var claimed = await requests.ChangeStateAsync(id, actor, (r, at) =>
+        var claimed = await requests.ChangeRequestAsync(id, actor, (r, at) =>
         {
             if (r.State == RequestStates.Verified)
             {
                 r.State = RequestStates.InProgress;
             }
-            requests.LogEvent(r, actor, "run_started", execution.Attempts == 1
+            requests.Note(r, actor, "run_started", execution.Attempts == 1
                 ? "Reading the person's data from the connected databases."
                 : $"Trying again to read the person's data (attempt {execution.Attempts}).", at);
             return Task.FromResult(Outcome<bool>.Success(true));
@@ -195,9 +195,9 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         execution.NextAttemptAt = now + wait;
         execution.LastError = error.Length > 2000 ? error[..2000] : error;
         execution.Version++;
-        var changed = await requests.ChangeStateAsync(id, actor, (r, at) =>
+        var changed = await requests.ChangeRequestAsync(id, actor, (r, at) =>
         {
-            requests.LogEvent(r, actor, "run_failed",
+            requests.Note(r, actor, "run_failed",
                 Trim($"Paused: {execution.LastError} Nothing was sent; it will be tried again after {execution.NextAttemptAt:yyyy-MM-dd HH:mm} UTC.", 2000), at);
             return Task.FromResult(Outcome<bool>.Success(true));
         }, "requests.run_failed", cancellationToken);
@@ -231,7 +231,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         var flags = Flag(collections, plan, datasets);
         var now = time.GetUtcNow();
         var package = AccessPackage.Build(new PackageContents(record.Reference, record.Type, now, await register.OrganisationAsync(cancellationToken),
-            collections, activities, linked.Count > 0, history, await requests.ComplaintTextAsync(cancellationToken)));
+            collections, activities, linked.Count > 0, history, await requests.ComplaintRightsTextAsync(cancellationToken)));
         execution.Status = AccessRunStatus.Done;
         execution.LeaseUntil = null;
         execution.NextAttemptAt = null;
@@ -245,15 +245,15 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         var rows = collections.Sum(c => c.Value!.AsArray().Count);
         var tables = collections.Count(c => c.Value!.AsArray().Count > 0);
         var review = ReviewPackages || flags.Count > 0;
-        var changed = await requests.ChangeStateAsync(record.Id, actor, (r, at) =>
+        var changed = await requests.ChangeRequestAsync(record.Id, actor, (r, at) =>
         {
-            requests.LogEvent(r, actor, "run_completed", rows == 0
+            requests.Note(r, actor, "run_completed", rows == 0
                 ? "Read every connected database: no data about the person was found. The package says we hold none (DSR026)."
                 : $"Read the connected databases: {rows} records in {tables} of {collections.Count} tables; package built.", at);
             if (review)
             {
                 r.State = RequestStates.AwaitingApproval;
-                requests.LogEvent(r, actor, "package_review", flags.Count > 0
+                requests.Note(r, actor, "package_review", flags.Count > 0
                     ? $"Waiting for staff review before release: {flags.Count} possible third-party data {(flags.Count == 1 ? "flag" : "flags")} to resolve (DSR012)."
                     : "Waiting for staff review before release.", at);
             }
@@ -308,9 +308,9 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         flags[index] = flags[index] with { Resolved = true, ResolvedBy = actor, Note = note.Trim() };
         execution.Flags = JsonSerializer.Serialize(flags);
         execution.Version++;
-        var changed = await requests.ChangeStateAsync(id, actor, (r, at) =>
+        var changed = await requests.ChangeRequestAsync(id, actor, (r, at) =>
         {
-            requests.LogEvent(r, actor, "flag_resolved", $"Third-party data flag on {flags[index].Collection} resolved.", at);
+            requests.Note(r, actor, "flag_resolved", $"Third-party data flag on {flags[index].Collection} resolved.", at);
             return Task.FromResult(Outcome<bool>.Success(true));
         }, "requests.flag_resolved", cancellationToken);
         return changed.Succeeded ? Outcome<AccessRunView>.Success(View(changed.Value!, execution, true)) : Outcome<AccessRunView>.Fail(changed.Failure!.Value, [.. changed.Violations]);
@@ -336,7 +336,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
                 $"Resolve the third-party data flags first ({string.Join(", ", open.Select(f => f.Collection))}): check the values, redact what is about someone else, and mark each resolved.", "DSR012");
         }
         execution.Version++;
-        var changed = await requests.ChangeStateAsync(id, actor, (r, at) =>
+        var changed = await requests.ChangeRequestAsync(id, actor, (r, at) =>
         {
             if (r.State != RequestStates.AwaitingApproval)
             {
@@ -370,11 +370,11 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
 
                 To make sure it is really you, the page e-mails you a new one-time code before the download starts.
                 """, "requests.package_ready");
-            requests.LogEvent(r, actor, "released", $"Package released; the person was e-mailed a download link that expires {execution.DownloadExpiresAt:yyyy-MM-dd}.", at);
+            requests.Note(r, actor, "released", $"Package released; the person was e-mailed a download link that expires {execution.DownloadExpiresAt:yyyy-MM-dd}.", at);
         }
         else
         {
-            requests.LogEvent(r, actor, "released", "Package released; no e-mail address is on the request, so staff send it by the channel the person asked for.", at);
+            requests.Note(r, actor, "released", "Package released; no e-mail address is on the request, so staff send it by the channel the person asked for.", at);
         }
     }
 
@@ -519,7 +519,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         var execution = await db.Set<RequestAccessRecord>().FirstAsync(e => e.RequestId == id, cancellationToken);
         var record = await db.Set<SubjectRequest>().FirstAsync(r => r.Id == id, cancellationToken);
         execution.Downloads++;
-        requests.LogEvent(record, AuditActor.Anonymous, "downloaded", "The person downloaded the package after confirming a fresh code.", time.GetUtcNow());
+        requests.Note(record, AuditActor.Anonymous, "downloaded", "The person downloaded the package after confirming a fresh code.", time.GetUtcNow());
         await audit.RecordAsync(AuditActor.Anonymous, "requests.package_downloaded", $"request:{id}", new JsonObject { ["by"] = "subject" }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return (vault.UnprotectPackage(execution.PackageEncrypted!), record.Reference);
@@ -660,20 +660,4 @@ public sealed class RequestAccessJob(IServiceScopeFactory scopes, TimeProvider t
 
     protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
         services.GetRequiredService<RequestAccessService>().RunDueAsync(cancellationToken);
-}
-
-public sealed partial class RequestService
-{
-    // What the request engine's services need of a request's private life: its identities, its timeline, and state
-    // changes in a transaction with their audit entry.
-    internal IReadOnlyDictionary<string, string> IdentitiesOf(SubjectRequest record) => Identities(record);
-
-    internal string? EmailOf(SubjectRequest record) => Email(record);
-
-    internal void LogEvent(SubjectRequest record, string actor, string kind, string summary, DateTimeOffset at) => Log(record, actor, kind, summary, at);
-
-    internal Task<Outcome<RequestView>> ChangeStateAsync(Guid id, string actor, Func<SubjectRequest, DateTimeOffset, Task<Outcome<bool>>> change,
-        string auditAction, CancellationToken cancellationToken) => ChangeAsync(id, actor, change, auditAction, cancellationToken);
-
-    internal Task<string> ComplaintTextAsync(CancellationToken cancellationToken) => ComplaintRightsAsync(cancellationToken);
 }

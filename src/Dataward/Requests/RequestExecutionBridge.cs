@@ -3,13 +3,17 @@ using Dataward.Domain.Requests;
 
 namespace Dataward.Requests;
 
-/// <summary>What the execution of a request (<see cref="RequestExecutionService"/>) borrows from the intake side: the
+/// <summary>What carrying out a request (<see cref="RequestExecutionService"/>, <see cref="RequestAccessService"/>) borrows from the intake side: the
 /// one way a request changes (a transaction with its audit entry), its timeline, the person's identities and the
 /// wording of the right to complain.</summary>
 public sealed partial class RequestService
 {
     internal Task<Outcome<RequestView>> ChangeRequestAsync(Guid id, string actor, Func<SubjectRequest, DateTimeOffset, Task<Outcome<bool>>> change,
         string auditAction, CancellationToken cancellationToken) => ChangeAsync(id, actor, change, auditAction, cancellationToken);
+
+    internal IReadOnlyDictionary<string, string> IdentitiesOf(SubjectRequest record) => Identities(record);
+
+    internal string? EmailOf(SubjectRequest record) => Email(record);
 
     internal void Note(SubjectRequest record, string actor, string kind, string summary, DateTimeOffset at) => Log(record, actor, kind, summary, at);
 

@@ -101,7 +101,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             {
                 return Outcome<RequestView>.Success(await InsertAsync(request, identities, email, receivedAt, received, actor, now, cancellationToken));
             }
-            catch (DbUpdateException e) when (attempt < 5 && IsDuplicate(e))
+            catch (DbUpdateException e) when (attempt < 5 && DatabaseErrors.IsUniqueViolation(e))
             {
                 // Two intakes took the same sequence number: the loser takes the next.
                 db.ChangeTracker.Clear();
@@ -454,12 +454,6 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
 
     private static string Trim(string value, int max) => value.Length > max ? value[..max] : value.Trim();
 
-    private static bool IsDuplicate(DbUpdateException e) => e.InnerException switch
-    {
-        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
-        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 1555 or 2067,
-        _ => false,
-    };
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
     private static partial System.Text.RegularExpressions.Regex IdentityKind();
