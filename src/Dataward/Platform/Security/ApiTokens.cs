@@ -14,7 +14,7 @@ public sealed record ApiTokenSummary(Guid Id, string Name, string Role, DateTime
 public sealed record IssuedApiToken(ApiTokenSummary Token, string Secret);
 
 /// <summary>Issues, lists, revokes and checks API tokens; issue and revocation are audited.</summary>
-public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvider time)
+public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvider time, ApiTokenCache cache)
 {
     public const int MaxNameLength = 100;
 
@@ -72,6 +72,7 @@ public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvid
         token.RevokedAt = time.GetUtcNow();
         await audit.RecordAsync(actor, "tokens.revoked", AuditActor.Token(token.Id), null, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        cache.Forget();
         return Outcome<ApiTokenSummary>.Success(Summarise(token));
     }
 
@@ -86,7 +87,16 @@ public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvid
             return (null, "The token is not a Dataward API token.");
         }
         var hash = ApiToken.HashSecret(secret);
-        var token = await ByHash.RunAsync(db, hash, cancellationToken);
+        var token = await cache.FindAsync(hash, cancellationToken);
+        if (token is null)
+        {
+            var generation = cache.Generation;
+            token = await ByHash.RunAsync(db, hash, cancellationToken);
+            if (token is not null)
+            {
+                cache.Remember(token, generation);
+            }
+        }
         var now = time.GetUtcNow();
         return token switch
         {

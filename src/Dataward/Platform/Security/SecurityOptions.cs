@@ -19,6 +19,11 @@ public sealed class SecurityOptions
     [Range(1, 24 * 60)]
     public int LockoutMinutes { get; set; } = 15;
 
+    /// <summary>How long a revocation made by another process (the CLI, a second server) may take to reach this
+    /// one; 0 looks every API token up in the database on every request. Revocations through this server apply at once.</summary>
+    [Range(0, 300)]
+    public int TokenCacheSeconds { get; set; } = 1;
+
     [Range(1024, 1024L * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 

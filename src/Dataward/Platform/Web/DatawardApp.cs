@@ -182,6 +182,7 @@ public static class DatawardApp
         services.AddScoped<StaffAccounts>();
         services.AddScoped<StaffSignIn>();
         services.AddScoped<ApiTokens>();
+        services.AddSingleton<ApiTokenCache>();
         services.AddScoped<ActorNames>();
         services.AddScoped<Register.RegisterService>();
         services.AddScoped<DatasetService>();
