@@ -94,7 +94,7 @@ public static class ConsentEndpoints
         return outcome.Succeeded ? TypedResults.Created(outcome.Value!.Receipt, outcome.Value) : Problems.From(outcome);
     }
 
-    public static async Task<Results<Ok<ConsentCheck>, ProblemHttpResult>> Check(string subject, string purpose, ConsentService consent,
+    public static async Task<Results<Ok<ConsentCheck>, ProblemHttpResult>> Check(string subject, string purpose, ConsentChecks consent,
         CancellationToken cancellationToken)
     {
         var outcome = await consent.CheckAsync(subject, purpose, cancellationToken);

@@ -55,16 +55,11 @@ public sealed record ConsentCheckResult(string Subject, string Purpose, bool All
 /// <summary>The consent ledger: purposes, append-only events with receipts anchored in the audit trail, and checks
 /// answered from a per-(subject, purpose) projection updated in the same transaction as each event.</summary>
 public sealed class ConsentService(DatawardDbContext db, NoticeService notices, RegisterService register, KeyRing keys, AuditTrail audit,
-    Platform.Email.EmailOutbox outbox, WithdrawalLinks links, IConfiguration configuration, TimeProvider time)
+    Platform.Email.EmailOutbox outbox, WithdrawalLinks links, IConfiguration configuration, TimeProvider time, ConsentChecks checks)
 {
     public const string SubjectHashPurpose = "consent.subject";
     public const int MaxBatch = 1000;
 
-    // CNS012: the purpose (its refresh period; an unknown one is a 404) and the subject's state by primary key, in one
-    // statement on a plain pooled connection: through EF it cost several times the lookup (docs/benchmarks.md, ADR 0001).
-    private const string CheckSql = "SELECT p.refresh_after_days, s.latest_action, s.ever_given, s.given_at, s.event_id, s.notice_version, " +
-        "s.pending_parent, s.renewal_required, s.renew_by, s.refresh_due_at " +
-        "FROM consent_purposes p LEFT JOIN consent_states s ON s.purpose = p.key AND s.subject_hash = @hash WHERE p.key = @purpose";
 
     public string HashSubject(string subject) => keys.Hash(ConsentRules.NormaliseSubject(subject), SubjectHashPurpose);
 
@@ -515,36 +510,16 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         return link is null || link.Purpose != consent!.Purpose ? (null, null, tampered) : (link, consent, null);
     }
 
-    /// <summary>CNS012: one indexed lookup by (subject hash, purpose). Unknown subjects are denied; unknown purposes are 404.
-    /// CNS013: nothing is cached, so a committed withdrawal denies the very next check.</summary>
-    public async Task<Outcome<ConsentCheck>> CheckAsync(string subject, string purpose, CancellationToken cancellationToken = default)
-    {
-        await using var connection = db.CreatePlainConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var select = CheckCommand(connection);
-        return await CheckAsync(select, subject, purpose, cancellationToken);
-    }
+    /// <summary>CNS012: one indexed lookup by (subject hash, purpose), answered by <see cref="ConsentChecks"/>. Unknown
+    /// subjects are denied; unknown purposes are 404. CNS013: nothing is cached, so a committed withdrawal denies the very next check.</summary>
+    public Task<Outcome<ConsentCheck>> CheckAsync(string subject, string purpose, CancellationToken cancellationToken = default) =>
+        checks.CheckAsync(subject, purpose, cancellationToken);
 
     /// <summary>Checks many pairs on one connection; each answer stands alone (an unknown purpose fails that item only).</summary>
-    public async Task<Outcome<IReadOnlyList<ConsentCheckResult>>> CheckBatchAsync(IReadOnlyList<ConsentCheckItem> items, CancellationToken cancellationToken = default)
-    {
-        if (items.Count > MaxBatch)
-        {
-            return Outcome<IReadOnlyList<ConsentCheckResult>>.Invalid("items", $"At most {MaxBatch} checks per batch; this one has {items.Count}.", "CNS014");
-        }
-        await using var connection = db.CreatePlainConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var select = CheckCommand(connection);
-        var results = new List<ConsentCheckResult>(items.Count);
-        foreach (var item in items)
-        {
-            var check = await CheckAsync(select, item.Subject ?? "", item.Purpose ?? "", cancellationToken);
-            results.Add(check.Succeeded
-                ? new ConsentCheckResult(item.Subject ?? "", item.Purpose ?? "", check.Value!.Allowed, check.Value.State, check.Value.EventId, check.Value.NoticeVersion, null)
-                : new ConsentCheckResult(item.Subject ?? "", item.Purpose ?? "", false, null, null, null, check.Describe()));
-        }
-        return Outcome<IReadOnlyList<ConsentCheckResult>>.Success(results);
-    }
+    public async Task<Outcome<IReadOnlyList<ConsentCheckResult>>> CheckBatchAsync(IReadOnlyList<ConsentCheckItem> items, CancellationToken cancellationToken = default) =>
+        items.Count > MaxBatch
+            ? Outcome<IReadOnlyList<ConsentCheckResult>>.Invalid("items", $"At most {MaxBatch} checks per batch; this one has {items.Count}.", "CNS014")
+            : Outcome<IReadOnlyList<ConsentCheckResult>>.Success(await checks.CheckAllAsync(items, cancellationToken));
 
     /// <summary>Every event of one subject (by keyed hash), newest first: the history the preference centre, the staff
     /// UI (CNS023) and proof exports (CNS022) show.</summary>
@@ -575,46 +550,6 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             var (derived, allowed) = ConsentRules.StateOf(state is null ? null : Facts(state), p.RefreshAfterDays, now);
             return new SubjectPurposeState(View(p), derived, allowed, state?.EventId, state?.NoticeVersion, state?.UpdatedAt);
         }).ToList();
-    }
-
-    private static DbCommand CheckCommand(DbConnection connection)
-    {
-        var select = connection.CreateCommand();
-        select.CommandText = CheckSql;
-        foreach (var name in new[] { "@hash", "@purpose" })
-        {
-            var parameter = select.CreateParameter();
-            parameter.ParameterName = name;
-            select.Parameters.Add(parameter);
-        }
-        return select;
-    }
-
-    private async Task<Outcome<ConsentCheck>> CheckAsync(DbCommand select, string subject, string purpose, CancellationToken cancellationToken)
-    {
-        select.Parameters[0].Value = HashSubject(subject);
-        select.Parameters[1].Value = purpose;
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return Outcome<ConsentCheck>.NotFound("purpose", $"There is no consent purpose '{purpose}'.");
-        }
-        int? refreshAfterDays = reader.IsDBNull(0) ? null : reader.GetInt32(0);
-        // No state row: the subject never gave or refused this consent.
-        var known = !reader.IsDBNull(1);
-        var latestAction = known ? reader.GetString(1) : null;
-        var everGiven = known && reader.GetBoolean(2);
-        // The SQLite context stores instants as UTC ticks (SqliteDatawardDbContext); PostgreSQL as timestamptz.
-        var postgres = db.Database.IsNpgsql();
-        DateTimeOffset? Instant(int column) => !known || reader.IsDBNull(column) ? null
-            : postgres ? reader.GetFieldValue<DateTimeOffset>(column) : new DateTimeOffset(reader.GetInt64(column), TimeSpan.Zero);
-        Guid? eventId = known ? reader.GetGuid(4) : null;
-        var noticeVersion = known && !reader.IsDBNull(5) ? reader.GetString(5) : null;
-        var facts = known
-            ? new ConsentFacts(latestAction, everGiven, Instant(3), reader.GetBoolean(6), reader.GetBoolean(7), Instant(8), Instant(9))
-            : null;
-        var (state, allowed) = ConsentRules.StateOf(facts, refreshAfterDays, time.GetUtcNow());
-        return Outcome<ConsentCheck>.Success(new ConsentCheck(purpose, allowed, state, eventId, allowed ? noticeVersion : null));
     }
 
     /// <summary>CNS006: the event's receipt in the Kantara Consent Receipt v1.1 shape, with Dataward's evidence and the

@@ -188,6 +188,7 @@ public static class DatawardApp
         services.AddScoped<DatasetService>();
         services.AddScoped<Register.ReviewReminders>();
         services.AddScoped<Consent.ConsentService>();
+        services.AddSingleton<Consent.ConsentChecks>();
         services.AddScoped<Consent.WithdrawalLinks>();
         services.AddScoped<Notices.NoticeService>();
         services.AddScoped<Consent.ConsentRenewals>();
