@@ -10,7 +10,8 @@ namespace Dataward.Consent;
 
 /// <summary>
 /// The consent check on other applications' hot paths (CNS012): one keyed hash and one indexed SELECT on a connection
-/// kept open with its statement prepared, outside EF and outside any request scope.
+/// kept open with its statement prepared (SQLite) or a pooled, auto-preparing connection (PostgreSQL), outside EF and
+/// outside any request scope.
 /// </summary>
 /// <remarks>
 /// CNS013: nothing about consent is cached. Each check is its own statement, so it reads the latest committed state
@@ -24,8 +25,10 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         "s.pending_parent, s.renewal_required, s.renew_by, s.refresh_due_at " +
         "FROM consent_purposes p LEFT JOIN consent_states s ON s.purpose = p.key AND s.subject_hash = @hash WHERE p.key = @purpose";
 
-    // Enough for the server's concurrency on a small machine; sessions beyond it are closed when returned.
-    private static readonly int MaxIdle = Math.Max(8, Environment.ProcessorCount * 4);
+    // SQLite connections are file handles in this process, cheap to keep: enough for a busy server's concurrency;
+    // sessions beyond it are closed when returned. PostgreSQL connections come from Npgsql's pool, shared with EF, and
+    // the statement is auto-prepared on each physical connection (StorageRegistration): nothing is kept here.
+    private const int MaxIdle = 64;
 
     private readonly ConcurrentBag<Session> idle = [];
     private (DbProviderFactory Factory, string ConnectionString, bool Postgres)? target;
@@ -41,7 +44,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         try
         {
             var result = await session.CheckAsync(this, subject, purpose, cancellationToken);
-            Return(session);
+            await ReturnAsync(session);
             return result;
         }
         catch
@@ -65,7 +68,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
                     ? new ConsentCheckResult(item.Subject ?? "", item.Purpose ?? "", check.Value!.Allowed, check.Value.State, check.Value.EventId, check.Value.NoticeVersion, null)
                     : new ConsentCheckResult(item.Subject ?? "", item.Purpose ?? "", false, null, null, null, check.Describe()));
             }
-            Return(session);
+            await ReturnAsync(session);
             return results;
         }
         catch
@@ -112,7 +115,10 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
                 parameter.DbType = System.Data.DbType.String;
                 select.Parameters.Add(parameter);
             }
-            await select.PrepareAsync(cancellationToken);
+            if (!postgres)
+            {
+                await select.PrepareAsync(cancellationToken);
+            }
             return new Session(connection, select, postgres);
         }
         catch
@@ -122,11 +128,11 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         }
     }
 
-    private void Return(Session session)
+    private async ValueTask ReturnAsync(Session session)
     {
-        if (disposed || idle.Count >= MaxIdle)
+        if (disposed || session.Postgres || idle.Count >= MaxIdle)
         {
-            _ = session.DisposeAsync().AsTask();
+            await session.DisposeAsync();
             return;
         }
         idle.Add(session);
@@ -134,6 +140,8 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
 
     private sealed class Session(DbConnection connection, DbCommand select, bool postgres) : IAsyncDisposable
     {
+        public bool Postgres => postgres;
+
         public async Task<Outcome<ConsentCheck>> CheckAsync(ConsentChecks owner, string subject, string purpose, CancellationToken cancellationToken)
         {
             select.Parameters[0].Value = owner.HashSubject(subject);
