@@ -60,6 +60,8 @@ internal sealed class EngineShop : IAsyncDisposable
             ["ConnectionStrings:Dataward"] = connectionString,
             ["Security:MasterKey"] = MasterKey,
             ["Jobs:Enabled"] = "false",
+            // The first migration looks for its history table before creating it; EF logs that miss as an error.
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "None",
         }));
         await StorageRegistration.MigrateAsync(app.Services);
         await using var scope = app.Services.CreateAsyncScope();

@@ -33,10 +33,13 @@ internal static class RequestsScenario
         public List<double> Engine { get; } = [];
         public List<double> EngineWithConnect { get; } = [];
 
+        public List<EngineShop.Timing> Timings { get; } = [];
+
         public void AddEngine(double total, EngineShop.Timing timing)
         {
             EngineWithConnect.Add(total);
             Engine.Add((timing.Plan + timing.Run).TotalMilliseconds);
+            Timings.Add(timing);
         }
     }
 
@@ -70,6 +73,7 @@ internal static class RequestsScenario
         if (options.Profile is { } only)
         {
             // Only the engine, one request at a time, for a profiler attached to the process (dotnet-trace).
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var done = await RateAsync(1, options.Slice, async (_, r) =>
             {
                 if (only == "erasure")
@@ -81,7 +85,9 @@ internal static class RequestsScenario
                     await engine.AccessAsync(ShopDatabase.Email(r.Next(options.Customers / 2)));
                 }
             }, 1);
-            Console.WriteLine($"// profiled {only}: {done:N0} requests per minute");
+            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            Console.WriteLine($"// profiled {only}: {done:N0} requests per minute, " +
+                $"{used.TotalMicroseconds / (done * options.Slice.TotalMinutes):N0} µs of this process's CPU per request");
             await raw.DisposeAsync();
             return 0;
         }
@@ -169,6 +175,11 @@ internal static class RequestsScenario
         Row("access, rows in the database's cache", secondRead);
         Row("erasure", erasures);
         Console.WriteLine("// each cell: median / p95");
+        foreach (var (name, samples) in new[] { ("access", firstRead), ("erasure", erasures) })
+        {
+            Console.WriteLine($"// engine {name}, medians: connecting {Median([.. samples.Timings.Select(t => t.Connect.TotalMilliseconds)]):F3} ms, " +
+                $"planning {Median([.. samples.Timings.Select(t => t.Plan.TotalMilliseconds)]):F3} ms, running {Median([.. samples.Timings.Select(t => t.Run.TotalMilliseconds)]):F3} ms");
+        }
 
         if (options.Parallel.Count > 0)
         {

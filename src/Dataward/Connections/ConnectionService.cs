@@ -61,6 +61,14 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
     OpenStores openStores, DatasetPlans datasetPlans)
 {
     public static readonly IReadOnlyList<string> Kinds = ["postgres", "sqlite"];
+
+    // Every data-subject request reads both: compiled once rather than translated on every call (docs/benchmarks.md).
+    private static readonly CompiledListQuery<ConnectionRecord> AllConnections = new(db => db.Set<ConnectionRecord>().AsNoTracking().OrderBy(c => c.Key));
+
+    private static readonly CompiledListQuery<string[], DatasetDocument> DatasetDocuments = new((db, keys) =>
+        db.Datasets.AsNoTracking().Where(d => keys.Contains(d.Key)).Select(d => new DatasetDocument(d.Key, d.Document)));
+
+    private sealed record DatasetDocument(string Key, string Document);
     private const string SecretPurpose = "connections.secret";
 
     public async Task<IReadOnlyList<ConnectionView>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -196,11 +204,10 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            records = await db.Set<ConnectionRecord>().AsNoTracking().OrderBy(c => c.Key).ToListAsync(cancellationToken);
+            records = await AllConnections.ToListAsync(db, cancellationToken);
             names = records.ToDictionary(r => r.Key, r => JsonSerializer.Deserialize<List<string>>(r.Datasets) ?? [], StringComparer.Ordinal);
-            var wanted = names.Values.SelectMany(n => n).Distinct(StringComparer.Ordinal).ToList();
-            documents = await db.Datasets.AsNoTracking().Where(d => wanted.Contains(d.Key))
-                .ToDictionaryAsync(d => d.Key, d => d.Document, StringComparer.Ordinal, cancellationToken);
+            var wanted = names.Values.SelectMany(n => n).Distinct(StringComparer.Ordinal).ToArray();
+            documents = (await DatasetDocuments.ToListAsync(db, wanted, cancellationToken)).ToDictionary(d => d.Key, d => d.Document, StringComparer.Ordinal);
         }
         finally
         {
