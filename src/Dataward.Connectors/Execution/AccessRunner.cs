@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Dataward.Connectors.Planning;
 using Dataward.Connectors.Stores;
 
@@ -75,15 +76,39 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
         await EnsureRunnableAsync(plan, cancellationToken);
         var outcomes = new List<StepOutcome>();
         var needed = NeededOutputs(plan);
-        await TraverseAsync(plan, identities, step => needed.TryGetValue(step.Collection, out var fields) ? fields : null, outcomes, cancellationToken);
+        await TraverseAsync(plan, identities, step => needed.TryGetValue(step.Collection, out var fields) ? fields : null, outcomes, cancellationToken,
+            countTheRest: true);
         return outcomes;
     }
 
+    // Plans found runnable, with the described schemas they were checked against: a plan kept between requests is
+    // checked again only when a store describes itself anew (or another store serves one of its datasets).
+    private static readonly ConditionalWeakTable<TraversalPlan, StoreSchema[]> Runnable = new();
+
     internal async Task EnsureRunnableAsync(TraversalPlan plan, CancellationToken cancellationToken)
     {
+        var schemas = new StoreSchema[plan.Steps.Count];
+        for (var i = 0; i < schemas.Length; i++)
+        {
+            if (!stores.TryGetValue(plan.Steps[i].Collection.Dataset, out var store))
+            {
+                schemas = null;
+                break;
+            }
+            schemas[i] = await store.DescribeAsync(cancellationToken);
+        }
+        if (schemas is not null && Runnable.TryGetValue(plan, out var checkedAgainst)
+            && checkedAgainst.Length == schemas.Length && schemas.Select((s, i) => ReferenceEquals(s, checkedAgainst[i])).All(same => same))
+        {
+            return;
+        }
         if (await CheckAsync(plan, cancellationToken) is { Count: > 0 } problems)
         {
             throw new PlanCheckException(problems);
+        }
+        if (schemas is not null)
+        {
+            Runnable.AddOrUpdate(plan, schemas);
         }
     }
 
@@ -93,16 +118,16 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
             .GroupBy(i => i.From!.Value)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.SelectMany(i => i.FromFields).Distinct(StringComparer.Ordinal)]);
 
-    /// <summary>Runs the steps in order; <paramref name="columnsFor"/> names the columns read per step, or null to
-    /// only count its rows.</summary>
+    /// <summary>Runs the steps in order; <paramref name="columnsFor"/> names the columns read per step, or null for a
+    /// step whose rows are not needed: counted when <paramref name="countTheRest"/> (a dry run), otherwise not read.</summary>
     internal async Task<Dictionary<CollectionKey, IReadOnlyList<StoreRow>>> TraverseAsync(TraversalPlan plan,
         IReadOnlyDictionary<string, string> identities, Func<PlanStep, IReadOnlyList<string>?> columnsFor, List<StepOutcome> outcomes,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool countTheRest = false)
     {
         var found = new Dictionary<CollectionKey, IReadOnlyList<StoreRow>>();
         foreach (var step in plan.Steps)
         {
-            var clock = Stopwatch.StartNew();
+            var started = Stopwatch.GetTimestamp();
             var filters = new List<KeyFilter>();
             foreach (var input in step.Inputs)
             {
@@ -114,12 +139,22 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
                     }
                     continue;
                 }
-                var seen = new HashSet<string>(StringComparer.Ordinal);
+                // Each distinct value (or tuple) once; a single column's values are all of one kind, so they compare as they are.
+                var single = input.FromFields.Count == 1 ? new HashSet<object>() : null;
+                var seen = single is null ? new HashSet<string>(StringComparer.Ordinal) : null;
                 var tuples = new List<IReadOnlyList<object?>>();
                 foreach (var row in found[input.From!.Value])
                 {
+                    if (single is not null)
+                    {
+                        if (row.GetValueOrDefault(input.FromFields[0]) is { } value && single.Add(value))
+                        {
+                            tuples.Add([value]);
+                        }
+                        continue;
+                    }
                     var tuple = input.FromFields.Select(f => row.GetValueOrDefault(f)).ToList();
-                    if (tuple.All(v => v is not null) && seen.Add(StoreValues.Canonical(tuple)))
+                    if (tuple.All(v => v is not null) && seen!.Add(StoreValues.Canonical(tuple)))
                     {
                         tuples.Add(tuple);
                     }
@@ -133,17 +168,17 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
             var columns = columnsFor(step);
             IReadOnlyList<StoreRow> rows = [];
             long count = 0;
-            if (filters.Count > 0 && columns is null)
+            if (filters.Count > 0 && columns is null && countTheRest)
             {
                 count = await store.CountAsync(step.Collection.Collection, filters, cancellationToken);
             }
-            else if (filters.Count > 0)
+            else if (filters.Count > 0 && columns is not null)
             {
                 rows = await store.SelectAsync(step.Collection.Collection, columns!, filters, cancellationToken);
                 count = rows.Count;
             }
             found[step.Collection] = rows;
-            outcomes.Add(new StepOutcome(step.Order, step.Collection, count, clock.Elapsed));
+            outcomes.Add(new StepOutcome(step.Order, step.Collection, count, Stopwatch.GetElapsedTime(started)));
         }
         return found;
     }

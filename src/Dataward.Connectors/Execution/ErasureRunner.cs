@@ -173,14 +173,19 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     {
         var preview = await PreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
+        // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
+        Dictionary<CollectionKey, IReadOnlyList<StoreRow>>? found = null;
         if (progress.Targets is null)
         {
-            // Found once, before any change: masking an identity field would hide the rows from a second look.
+            // Found once, before any change: masking an identity field would hide the rows from a second look. Steps
+            // whose rows neither change nor lead to other rows are not read.
             var needed = AccessRunner.NeededOutputs(plan);
-            var rows = await access.TraverseAsync(plan, identities, step =>
+            var rows = found = await access.TraverseAsync(plan, identities, step =>
             {
-                var keys = preview.For(step.Collection) is { Action: not ErasureAction.None } c ? c.KeyColumns : [];
-                IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Distinct(StringComparer.Ordinal)];
+                var erasure = preview.For(step.Collection);
+                IReadOnlyList<string> keys = erasure is { Action: not ErasureAction.None } ? erasure.KeyColumns : [];
+                IReadOnlyList<string> masked = erasure is { Action: ErasureAction.Mask } ? [.. erasure.Fields.Select(f => f.Field)] : [];
+                IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Concat(masked).Distinct(StringComparer.Ordinal)];
                 return columns.Count > 0 ? columns : null;
             }, [], cancellationToken);
             var targets = new Dictionary<string, IReadOnlyList<IReadOnlyList<string?>>>(StringComparer.Ordinal);
@@ -221,7 +226,9 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             else
             {
                 var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
-                var current = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, columns, [filter], cancellationToken);
+                IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
+                    : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
+                    : await store.SelectAsync(table.Name, columns, [filter], cancellationToken);
                 var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
                 var digests = new Dictionary<string, string>(StringComparer.Ordinal);
                 var updates = new List<RowUpdate>();

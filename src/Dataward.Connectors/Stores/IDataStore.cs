@@ -38,6 +38,10 @@ public sealed class StoreRow : OrderedDictionary<string, object?>
     public StoreRow() : base(StringComparer.Ordinal)
     {
     }
+
+    public StoreRow(int columns) : base(columns, StringComparer.Ordinal)
+    {
+    }
 }
 
 /// <summary>Rows whose <see cref="Columns"/> hold one of the <see cref="Tuples"/> (one value each for a single column;
@@ -63,7 +67,17 @@ public sealed record StoreSchema(IReadOnlyDictionary<string, StoreTable> Tables)
 /// <summary>A table: its columns in order and its primary key (empty when it has none).</summary>
 public sealed record StoreTable(string Name, IReadOnlyList<StoreColumn> Columns, IReadOnlyList<string> PrimaryKey)
 {
-    public StoreColumn? Column(string name) => Columns.FirstOrDefault(c => c.Name == name);
+    public StoreColumn? Column(string name)
+    {
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            if (Columns[i].Name == name)
+            {
+                return Columns[i];
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>A column: the store's own type name, the kind of value it holds, nullability and the longest text.</summary>

@@ -12,7 +12,22 @@ public sealed class PostgresStore : SqlStore
 
     public PostgresStore(string connectionString, string schema = "public")
     {
-        dataSource = NpgsqlDataSource.Create(connectionString);
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        // A step runs the same few statements for every request: prepared once per physical connection, they skip
+        // PostgreSQL's parse and plan. Both settings are left as the organisation set them, if it did.
+        if (!given.Contains("MAXAUTOPREPARE"))
+        {
+            settings.MaxAutoPrepare = 64;
+        }
+        // The store leaves no session state behind (plain statements, transactions always ended), so a connection
+        // going back to the pool needs no reset.
+        if (!given.Contains("NORESETONCLOSE"))
+        {
+            settings.NoResetOnClose = true;
+        }
+        dataSource = NpgsqlDataSource.Create(settings);
         schemaName = schema;
     }
 
@@ -79,9 +94,9 @@ public sealed class PostgresStore : SqlStore
 
     protected override string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values)
     {
-        var name = NextParameterName(command);
+        var name = Positional(command);
         var (array, cast) = TypedArray(column, values);
-        command.Parameters.Add(new NpgsqlParameter(name, array));
+        command.Parameters.Add(new NpgsqlParameter { Value = array });
         return $"{Quote(column.Name)}{cast} = ANY({name})";
     }
 
@@ -91,9 +106,9 @@ public sealed class PostgresStore : SqlStore
         var left = new List<string>();
         for (var i = 0; i < columns.Count; i++)
         {
-            var name = NextParameterName(command);
+            var name = Positional(command);
             var (array, cast) = TypedArray(columns[i], [.. tuples.Select(t => t[i])]);
-            command.Parameters.Add(new NpgsqlParameter(name, array));
+            command.Parameters.Add(new NpgsqlParameter { Value = array });
             names.Add(name);
             left.Add(Quote(columns[i].Name) + cast);
         }
@@ -102,8 +117,8 @@ public sealed class PostgresStore : SqlStore
 
     protected override string Bind(DbCommand command, object? value, StoreColumn column)
     {
-        var name = NextParameterName(command);
-        var parameter = new NpgsqlParameter { ParameterName = name, Value = value ?? DBNull.Value };
+        var name = Positional(command);
+        var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
         if (column.Kind != ValueKind.Other)
         {
             parameter.DataTypeName = column.DataType;
@@ -115,6 +130,10 @@ public sealed class PostgresStore : SqlStore
     protected override object? Read(DbDataReader reader, int ordinal, StoreColumn column)
     {
         var value = reader.GetValue(ordinal);
+        if (value is DBNull)
+        {
+            return null;
+        }
         return column.Kind switch
         {
             ValueKind.Integer => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
@@ -129,6 +148,9 @@ public sealed class PostgresStore : SqlStore
             },
         };
     }
+
+    // $1, $2, ...: Npgsql sends positional parameters as they are, where named ones make it rewrite the SQL each time.
+    private static string Positional(DbCommand command) => "$" + (command.Parameters.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public override async ValueTask DisposeAsync()
     {

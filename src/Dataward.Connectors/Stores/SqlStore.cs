@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Dataward.Connectors.Stores;
@@ -9,14 +11,45 @@ namespace Dataward.Connectors.Stores;
 public abstract class SqlStore : IDataStore
 {
     private readonly SemaphoreSlim describing = new(1, 1);
-    private StoreSchema? schema;
+    private Described? described;
+
+    private sealed record Described(StoreSchema Schema, long At);
 
     public abstract string Kind { get; }
+
+    /// <summary>How long the described schema is trusted before it is read again: forever unless set (a store kept open
+    /// between requests sets it, so a changed table is seen).</summary>
+    public TimeSpan SchemaLifetime { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>The most values bound in one statement; longer key lists run as several statements.</summary>
     protected abstract int MaxValuesPerStatement { get; }
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>A connection for one read or change; <see cref="ReturnAsync"/> gets it back. By default a new one from
+    /// the driver's pool, closed on return.</summary>
+    protected virtual async ValueTask<DbConnection> RentAsync(CancellationToken cancellationToken) => await OpenAsync(cancellationToken);
+
+    /// <summary>Takes back a rented connection; <paramref name="clean"/> is false when the operation failed midway.</summary>
+    protected virtual ValueTask ReturnAsync(DbConnection connection, bool clean) => connection.DisposeAsync();
+
+    /// <summary>The command that runs <paramref name="built"/> (its text, parameter values and transaction): by default
+    /// <paramref name="built"/> itself; a store may run a command it prepared earlier for the same text instead.</summary>
+    protected virtual DbCommand Statement(DbConnection connection, DbCommand built) => built;
+
+    /// <summary>A rented connection, returned clean only if <see cref="Done"/> was called.</summary>
+    private sealed class Rented(SqlStore store, DbConnection connection) : IAsyncDisposable
+    {
+        private bool done;
+
+        public DbConnection Connection => connection;
+
+        public void Done() => done = true;
+
+        public ValueTask DisposeAsync() => store.ReturnAsync(connection, done);
+    }
+
+    private async Task<Rented> RentedAsync(CancellationToken cancellationToken) => new(this, await RentAsync(cancellationToken));
 
     protected abstract Task<StoreSchema> DescribeCoreAsync(DbConnection connection, CancellationToken cancellationToken);
 
@@ -33,7 +66,7 @@ public abstract class SqlStore : IDataStore
     /// <summary>Binds one value destined for <paramref name="column"/> (SET or key equality) and returns its name.</summary>
     protected abstract string Bind(DbCommand command, object? value, StoreColumn column);
 
-    /// <summary>The value at <paramref name="ordinal"/>, in the engine's JSON-friendly types.</summary>
+    /// <summary>The value at <paramref name="ordinal"/>, in the engine's JSON-friendly types; null for SQL NULL.</summary>
     protected abstract object? Read(DbDataReader reader, int ordinal, StoreColumn column);
 
     public static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
@@ -62,19 +95,19 @@ public abstract class SqlStore : IDataStore
 
     public async Task<StoreSchema> DescribeAsync(CancellationToken cancellationToken = default)
     {
-        if (schema is { } known)
+        if (described is { } known && IsFresh(known))
         {
-            return known;
+            return known.Schema;
         }
         await describing.WaitAsync(cancellationToken);
         try
         {
-            if (schema is null)
+            if (described is not { } current || !IsFresh(current))
             {
                 await using var connection = await OpenAsync(cancellationToken);
-                schema = await DescribeCoreAsync(connection, cancellationToken);
+                described = current = new Described(await DescribeCoreAsync(connection, cancellationToken), Stopwatch.GetTimestamp());
             }
-            return schema;
+            return current.Schema;
         }
         finally
         {
@@ -86,7 +119,7 @@ public abstract class SqlStore : IDataStore
         CancellationToken cancellationToken = default)
     {
         var described = await TableAsync(table, cancellationToken);
-        var selected = columns.Select(c => ColumnOf(described, c)).ToList();
+        var (selected, select) = SelectClause(described, columns);
         var statements = Batches(described, anyOf);
         if (statements.Count == 0)
         {
@@ -94,23 +127,25 @@ public abstract class SqlStore : IDataStore
         }
         var rows = new List<StoreRow>();
         // Separate statements may meet the same row (two filters, or a filter split in chunks): keep it once.
-        var identity = described.PrimaryKey.Count > 0 && described.PrimaryKey.All(k => columns.Contains(k))
+        HashSet<string>? seen = statements.Count > 1 ? new(StringComparer.Ordinal) : null;
+        var identity = seen is null ? []
+            : described.PrimaryKey.Count > 0 && described.PrimaryKey.All(k => columns.Contains(k))
             ? described.PrimaryKey.Select(k => columns.ToList().IndexOf(k)).ToArray()
             : [.. Enumerable.Range(0, columns.Count)];
-        HashSet<string>? seen = statements.Count > 1 ? new(StringComparer.Ordinal) : null;
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var rented = await RentedAsync(cancellationToken);
+        var connection = rented.Connection;
         foreach (var filters in statements)
         {
             await using var command = connection.CreateCommand();
             var where = Where(command, filters);
-            command.CommandText = $"SELECT {string.Join(", ", selected.Select(c => Quote(c.Name)))} FROM {QualifiedName(described)} WHERE {where}";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            command.CommandText = select + where;
+            await using var reader = await Statement(connection, command).ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var row = new StoreRow();
-                for (var i = 0; i < selected.Count; i++)
+                var row = new StoreRow(selected.Length);
+                for (var i = 0; i < selected.Length; i++)
                 {
-                    row[selected[i].Name] = reader.IsDBNull(i) ? null : Read(reader, i, selected[i]);
+                    row[selected[i].Name] = Read(reader, i, selected[i]);
                 }
                 if (seen is null || seen.Add(StoreValues.Canonical(identity.Select(i => row.GetAt(i).Value))))
                 {
@@ -118,7 +153,44 @@ public abstract class SqlStore : IDataStore
                 }
             }
         }
+        rented.Done();
         return rows;
+    }
+
+    // The columns and the text up to WHERE, kept per list of column names (a plan's lists live as long as the plan).
+    private readonly ConditionalWeakTable<IReadOnlyList<string>, Tuple<StoreTable, StoreColumn[], string>> selectClauses = new();
+
+    private (StoreColumn[] Columns, string Text) SelectClause(StoreTable table, IReadOnlyList<string> columns)
+    {
+        if (selectClauses.TryGetValue(columns, out var known) && ReferenceEquals(known.Item1, table) && SameNames(known.Item2, columns))
+        {
+            return (known.Item2, known.Item3);
+        }
+        var selected = new StoreColumn[columns.Count];
+        for (var i = 0; i < selected.Length; i++)
+        {
+            selected[i] = ColumnOf(table, columns[i]);
+        }
+        var text = $"SELECT {string.Join(", ", selected.Select(c => Quote(c.Name)))} FROM {QualifiedName(table)} WHERE ";
+        selectClauses.AddOrUpdate(columns, Tuple.Create(table, selected, text));
+        return (selected, text);
+    }
+
+    // The list may be a caller's own, changed since: the names are compared, not just the list.
+    private static bool SameNames(StoreColumn[] known, IReadOnlyList<string> columns)
+    {
+        if (known.Length != columns.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < known.Length; i++)
+        {
+            if (known[i].Name != columns[i])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public async Task<long> CountAsync(string table, IReadOnlyList<KeyFilter> anyOf, CancellationToken cancellationToken = default)
@@ -135,11 +207,13 @@ public abstract class SqlStore : IDataStore
             var columns = described.PrimaryKey.Count > 0 ? described.PrimaryKey : [.. described.Columns.Select(c => c.Name)];
             return (await SelectAsync(table, columns, anyOf, cancellationToken)).Count;
         }
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
+        await using var rented = await RentedAsync(cancellationToken);
+        await using var command = rented.Connection.CreateCommand();
         var where = Where(command, statements[0]);
         command.CommandText = $"SELECT COUNT(*) FROM {QualifiedName(described)} WHERE {where}";
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        var count = Convert.ToInt64(await Statement(rented.Connection, command).ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        rented.Done();
+        return count;
     }
 
     public async Task<int> UpdateAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<RowUpdate> updates,
@@ -151,9 +225,10 @@ public abstract class SqlStore : IDataStore
         {
             throw new ArgumentException("Rows are changed by their primary key; name its columns.", nameof(keyColumns));
         }
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var rented = await RentedAsync(cancellationToken);
+        var connection = rented.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var changed = 0;
+        var statements = new List<DbCommand>();
         // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
         foreach (var group in updates.GroupBy(u => StoreValues.Canonical(u.Values.OrderBy(v => v.Key, StringComparer.Ordinal)
                      .SelectMany(v => new object?[] { v.Key, v.Value })), StringComparer.Ordinal))
@@ -174,12 +249,11 @@ public abstract class SqlStore : IDataStore
                     {
                         continue;
                     }
-                    await using var command = connection.CreateCommand();
-                    command.Transaction = transaction;
+                    var command = connection.CreateCommand();
+                    statements.Add(command);
                     var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
                     var where = InPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
                     command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
-                    changed += await command.ExecuteNonQueryAsync(cancellationToken);
                 }
                 continue;
             }
@@ -189,15 +263,16 @@ public abstract class SqlStore : IDataStore
                 {
                     continue;
                 }
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
+                var command = connection.CreateCommand();
+                statements.Add(command);
                 var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
                 var where = string.Join(" AND ", keys.Select((k, i) => $"{Quote(k.Name)} = {Bind(command, key[i], k)}"));
                 command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
-                changed += await command.ExecuteNonQueryAsync(cancellationToken);
             }
         }
+        var changed = await ExecuteAsync(connection, transaction, statements, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        rented.Done();
         return changed;
     }
 
@@ -211,7 +286,8 @@ public abstract class SqlStore : IDataStore
             throw new ArgumentException("Rows are deleted by their primary key; name its columns.", nameof(keyColumns));
         }
         var coerced = CoercedKeys(keys, keyList);
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var rented = await RentedAsync(cancellationToken);
+        var connection = rented.Connection;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var deleted = 0;
         foreach (var chunk in coerced.Chunk(Math.Max(1, MaxValuesPerStatement / keyList.Count)))
@@ -222,9 +298,10 @@ public abstract class SqlStore : IDataStore
                 ? InPredicate(command, keyList[0], [.. chunk.Select(k => k[0])])
                 : TuplePredicate(command, keyList, chunk);
             command.CommandText = $"DELETE FROM {QualifiedName(described)} WHERE {where}";
-            deleted += await command.ExecuteNonQueryAsync(cancellationToken);
+            deleted += await Statement(connection, command).ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        rented.Done();
         return deleted;
     }
 
@@ -233,6 +310,50 @@ public abstract class SqlStore : IDataStore
         describing.Dispose();
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    private bool IsFresh(Described known) => SchemaLifetime == Timeout.InfiniteTimeSpan || Stopwatch.GetElapsedTime(known.At) < SchemaLifetime;
+
+    /// <summary>Runs the statements in the transaction: as one batch where the driver sends a batch in one round trip
+    /// (every row masked with its own random or hashed value is its own UPDATE), otherwise one after the other.</summary>
+    private async Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, List<DbCommand> statements,
+        CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        try
+        {
+            if (statements.Count > 1 && connection.CanCreateBatch)
+            {
+                await using var batch = connection.CreateBatch();
+                batch.Transaction = transaction;
+                foreach (var statement in statements)
+                {
+                    var command = batch.CreateBatchCommand();
+                    command.CommandText = statement.CommandText;
+                    var parameters = statement.Parameters.Cast<DbParameter>().ToList();
+                    statement.Parameters.Clear();
+                    foreach (var parameter in parameters)
+                    {
+                        command.Parameters.Add(parameter);
+                    }
+                    batch.BatchCommands.Add(command);
+                }
+                return await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+            foreach (var statement in statements)
+            {
+                statement.Transaction = transaction;
+                changed += await Statement(connection, statement).ExecuteNonQueryAsync(cancellationToken);
+            }
+            return changed;
+        }
+        finally
+        {
+            foreach (var statement in statements)
+            {
+                await statement.DisposeAsync();
+            }
+        }
     }
 
     private async Task<StoreTable> TableAsync(string table, CancellationToken cancellationToken) =>
@@ -245,7 +366,11 @@ public abstract class SqlStore : IDataStore
     private static List<IReadOnlyList<object>> CoercedKeys(IEnumerable<IReadOnlyList<object?>> keys, IReadOnlyList<StoreColumn> columns)
     {
         var result = new List<IReadOnlyList<object>>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Values coerced to one column's kind compare as they are; several columns compare by their canonical text. A
+        // single key needs no comparing.
+        var several = keys is not IReadOnlyCollection<IReadOnlyList<object?>> { Count: <= 1 };
+        var single = several && columns.Count == 1 ? new HashSet<object>() : null;
+        var seen = several && single is null ? new HashSet<string>(StringComparer.Ordinal) : null;
         foreach (var key in keys)
         {
             if (key.Count != columns.Count)
@@ -259,7 +384,7 @@ public abstract class SqlStore : IDataStore
                 usable = StoreValues.TryCoerce(key[i], columns[i].Kind, out var value);
                 values[i] = value!;
             }
-            if (usable && seen.Add(StoreValues.Canonical(values)))
+            if (usable && (!several || (single?.Add(values[0]) ?? seen!.Add(StoreValues.Canonical(values)))))
             {
                 result.Add(values);
             }
@@ -277,15 +402,24 @@ public abstract class SqlStore : IDataStore
         var size = 0;
         foreach (var filter in anyOf)
         {
-            var columns = filter.Columns.Select(c => ColumnOf(table, c)).ToList();
-            if (columns.Count == 0)
+            if (filter.Columns.Count == 0)
             {
                 continue;
             }
-            var tuples = CoercedKeys(filter.Tuples, columns);
-            foreach (var chunk in tuples.Chunk(Math.Max(1, MaxValuesPerStatement / columns.Count)))
+            var columns = new StoreColumn[filter.Columns.Count];
+            for (var i = 0; i < columns.Length; i++)
             {
-                var values = chunk.Length * columns.Count;
+                columns[i] = ColumnOf(table, filter.Columns[i]);
+            }
+            var tuples = CoercedKeys(filter.Tuples, columns);
+            var perStatement = Math.Max(1, MaxValuesPerStatement / columns.Length);
+            foreach (var chunk in tuples.Count <= perStatement ? [tuples] : tuples.Chunk(perStatement).Select(c => (IReadOnlyList<IReadOnlyList<object>>)c))
+            {
+                if (chunk.Count == 0)
+                {
+                    continue;
+                }
+                var values = chunk.Count * columns.Length;
                 if (size + values > MaxValuesPerStatement && current.Count > 0)
                 {
                     statements.Add(current);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -7,9 +8,40 @@ namespace Dataward.Connectors.Stores;
 
 /// <summary>A SQLite database file. Column kinds come from the declared types (SQLite stores timestamps as text and
 /// booleans as integers; they are read back as <see cref="DateTime"/> and <see cref="bool"/> so results look the
-/// same as PostgreSQL's). Key lists are bound as <c>IN (@p0, @p1, ...)</c> in chunks.</summary>
+/// same as PostgreSQL's). Key lists are bound as <c>IN (@p0, @p1, ...)</c> in chunks.
+/// Connections stay open between operations with the statements they prepared: preparing a statement costs about as
+/// much as running an indexed lookup, and a request runs the same few lookups every time (PostgreSQL's connections do
+/// the same through Npgsql's pool and automatic preparation).</summary>
 public sealed partial class SqliteStore(string connectionString) : SqlStore
 {
+    // Enough for the requests that run at once; beyond, connections close on return.
+    private const int MaxIdleConnections = 16;
+    // Per connection; a request's statements differ only in how many keys they list.
+    private const int MaxStatements = 64;
+    // Statements listing more keys than this are rare and long: prepared each time rather than kept.
+    private const int MaxKeptParameters = 64;
+
+    private readonly ConcurrentBag<KeptConnection> idle = [];
+    private readonly ConcurrentDictionary<DbConnection, KeptConnection> rented = new(ReferenceEqualityComparer.Instance);
+    private volatile bool disposed;
+
+    /// <summary>An open connection and the commands prepared on it, by text; used by one operation at a time.</summary>
+    private sealed class KeptConnection(SqliteConnection connection)
+    {
+        public SqliteConnection Connection => connection;
+
+        public Dictionary<string, SqliteCommand> Statements { get; } = new(StringComparer.Ordinal);
+
+        public async ValueTask CloseAsync()
+        {
+            foreach (var statement in Statements.Values)
+            {
+                await statement.DisposeAsync();
+            }
+            await connection.DisposeAsync();
+        }
+    }
+
     public override string Kind => "sqlite";
 
     // Well under SQLite's default limit of 32,766 bound variables.
@@ -20,6 +52,83 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    protected override async ValueTask<DbConnection> RentAsync(CancellationToken cancellationToken)
+    {
+        if (!idle.TryTake(out var kept))
+        {
+            kept = new KeptConnection((SqliteConnection)await OpenAsync(cancellationToken));
+        }
+        rented[kept.Connection] = kept;
+        return kept.Connection;
+    }
+
+    protected override async ValueTask ReturnAsync(DbConnection connection, bool clean)
+    {
+        if (!rented.TryRemove(connection, out var kept))
+        {
+            await connection.DisposeAsync();
+            return;
+        }
+        // A connection an operation failed on may hold a half-read statement: it is not handed out again.
+        if (clean && !disposed && idle.Count < MaxIdleConnections && connection.State == System.Data.ConnectionState.Open)
+        {
+            idle.Add(kept);
+            if (disposed)
+            {
+                await CloseIdleAsync();
+            }
+            return;
+        }
+        await kept.CloseAsync();
+    }
+
+    private async Task CloseIdleAsync()
+    {
+        while (idle.TryTake(out var kept))
+        {
+            await kept.CloseAsync();
+        }
+    }
+
+    protected override DbCommand Statement(DbConnection connection, DbCommand built)
+    {
+        if (built.Parameters.Count > MaxKeptParameters || !rented.TryGetValue(connection, out var kept))
+        {
+            return built;
+        }
+        if (!kept.Statements.TryGetValue(built.CommandText, out var statement))
+        {
+            if (kept.Statements.Count >= MaxStatements)
+            {
+                foreach (var old in kept.Statements.Values)
+                {
+                    old.Dispose();
+                }
+                kept.Statements.Clear();
+            }
+            statement = kept.Connection.CreateCommand();
+            statement.CommandText = built.CommandText;
+            foreach (SqliteParameter parameter in built.Parameters)
+            {
+                statement.Parameters.Add(new SqliteParameter(parameter.ParameterName, null));
+            }
+            kept.Statements[built.CommandText] = statement;
+        }
+        for (var i = 0; i < built.Parameters.Count; i++)
+        {
+            statement.Parameters[i].Value = built.Parameters[i].Value;
+        }
+        statement.Transaction = (SqliteTransaction?)built.Transaction;
+        return statement;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        disposed = true;
+        await CloseIdleAsync();
+        await base.DisposeAsync();
     }
 
     protected override async Task<StoreSchema> DescribeCoreAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -80,7 +189,13 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     protected override object? Read(DbDataReader reader, int ordinal, StoreColumn column)
     {
         var value = reader.GetValue(ordinal);
-        if (column.Kind is ValueKind.Text or ValueKind.Binary or ValueKind.Other)
+        if (value is DBNull)
+        {
+            return null;
+        }
+        // Already of the column's kind, as SQLite hands back most values.
+        if (column.Kind is ValueKind.Text or ValueKind.Binary or ValueKind.Other
+            || (column.Kind == ValueKind.Integer && value is long) || (column.Kind == ValueKind.Float && value is double))
         {
             return value;
         }

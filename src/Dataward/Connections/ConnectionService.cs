@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Dataward.Audit;
 using Dataward.Connectors.Datasets;
+using Dataward.Connectors.Planning;
 using Dataward.Connectors.Stores;
 using Dataward.Datasets;
 using Dataward.Domain;
@@ -56,9 +57,18 @@ public sealed record ConnectionTest(string Key, bool Succeeded, string? Error, I
 
 /// <summary>The organisation's databases behind one store contract (<see cref="IDataStore"/>): PostgreSQL and SQLite
 /// today; MySQL and SQL Server add an adapter and a kind here.</summary>
-public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys, DatasetService datasets, AuditTrail audit, TimeProvider time)
+public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys, DatasetService datasets, AuditTrail audit, TimeProvider time,
+    OpenStores openStores, DatasetPlans datasetPlans)
 {
     public static readonly IReadOnlyList<string> Kinds = ["postgres", "sqlite"];
+
+    // Every data-subject request reads both: compiled once rather than translated on every call (docs/benchmarks.md).
+    private static readonly CompiledListQuery<ConnectionRecord> AllConnections = new(db => db.Set<ConnectionRecord>().AsNoTracking().OrderBy(c => c.Key));
+
+    private static readonly CompiledListQuery<string[], DatasetDocument> DatasetDocuments = new((db, keys) =>
+        db.Datasets.AsNoTracking().Where(d => keys.Contains(d.Key)).Select(d => new DatasetDocument(d.Key, d.Document)));
+
+    private sealed record DatasetDocument(string Key, string Document);
     private const string SecretPurpose = "connections.secret";
 
     public async Task<IReadOnlyList<ConnectionView>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -117,6 +127,7 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
             new JsonObject { ["kind"] = record.Kind, ["datasets"] = new JsonArray([.. names.Distinct().Select(n => (JsonNode?)n)]) }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await openStores.ForgetAsync(record.Key);
         return Outcome<ConnectionView>.Success(View(record));
     }
 
@@ -128,6 +139,7 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
             return Outcome<string>.NotFound("key", "No connection has this key.");
         }
         await audit.RecordAsync(actor, "connections.deleted", $"connection:{key}", null, cancellationToken);
+        await openStores.ForgetAsync(key);
         return Outcome<string>.Success(key);
     }
 
@@ -139,6 +151,8 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
         {
             return Outcome<ConnectionTest>.NotFound("key", "No connection has this key.");
         }
+        // A test connects afresh, and so does the next request: whoever tests a changed database sees the change.
+        await openStores.ForgetAsync(key);
         await using var store = Open(record);
         var check = await store.TestConnectionAsync(cancellationToken);
         var problems = new List<string>();
@@ -177,34 +191,65 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
         }
     }
 
-    /// <summary>Opens a store for every connected dataset: dataset fides_key to the store of its connection. The caller
-    /// disposes the stores (each connection's store is shared by its datasets).</summary>
+    /// <summary>The store of every connected dataset: dataset fides_key to the store of its connection (shared by its
+    /// datasets). Stores stay open between requests (<see cref="OpenStores"/>) and datasets stay parsed
+    /// (<see cref="DatasetPlans"/>); disposing the result gives the stores back.</summary>
     public async Task<ConnectedDatasets> ConnectAsync(CancellationToken cancellationToken = default)
     {
-        var records = await db.Set<ConnectionRecord>().AsNoTracking().OrderBy(c => c.Key).ToListAsync(cancellationToken);
-        var stores = new Dictionary<string, IDataStore>(StringComparer.Ordinal);
-        var opened = new List<IDataStore>();
-        var described = new List<Dataset>();
-        foreach (var record in records)
+        // Two queries on one open connection (EF's SQLite connection costs as much to open as a query): the connections,
+        // then every dataset they name.
+        List<ConnectionRecord> records;
+        Dictionary<string, List<string>> names;
+        Dictionary<string, string> documents;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            var store = Open(record);
-            opened.Add(store);
-            foreach (var dataset in await DatasetsOfAsync(record, cancellationToken))
+            records = await AllConnections.ToListAsync(db, cancellationToken);
+            names = records.ToDictionary(r => r.Key, r => JsonSerializer.Deserialize<List<string>>(r.Datasets) ?? [], StringComparer.Ordinal);
+            var wanted = names.Values.SelectMany(n => n).Distinct(StringComparer.Ordinal).ToArray();
+            documents = (await DatasetDocuments.ToListAsync(db, wanted, cancellationToken)).ToDictionary(d => d.Key, d => d.Document, StringComparer.Ordinal);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        var stores = new Dictionary<string, IDataStore>(StringComparer.Ordinal);
+        var used = new List<OpenStores.Entry>();
+        var described = new List<Dataset>();
+        try
+        {
+            foreach (var record in records)
             {
-                stores[dataset.FidesKey] = store;
-                described.Add(dataset);
+                var entry = await openStores.AcquireAsync(record.Key, $"{record.Kind}\n{record.Schema}\n{record.ConnectionStringEncrypted}",
+                    () => Open(record, OpenStores.SchemaLifetime));
+                used.Add(entry);
+                foreach (var name in names[record.Key])
+                {
+                    if (documents.TryGetValue(name, out var document))
+                    {
+                        var dataset = datasetPlans.Dataset(name, document);
+                        stores[dataset.FidesKey] = entry.Store;
+                        described.Add(dataset);
+                    }
+                }
             }
         }
-        return new ConnectedDatasets(described, stores, opened);
+        catch
+        {
+            await new ConnectedDatasets(described, stores, used, openStores, datasetPlans).DisposeAsync();
+            throw;
+        }
+        return new ConnectedDatasets(described, stores, used, openStores, datasetPlans);
     }
 
-    private IDataStore Open(ConnectionRecord record)
+    private SqlStore Open(ConnectionRecord record, TimeSpan? schemaLifetime = null)
     {
         var secret = keys.Decrypt(record.ConnectionStringEncrypted, SecretPurpose);
+        var lifetime = schemaLifetime ?? Timeout.InfiniteTimeSpan;
         return record.Kind switch
         {
-            "postgres" => new PostgresStore(secret, record.Schema ?? "public"),
-            _ => new SqliteStore(secret),
+            "postgres" => new PostgresStore(secret, record.Schema ?? "public") { SchemaLifetime = lifetime },
+            _ => new SqliteStore(secret) { SchemaLifetime = lifetime },
         };
     }
 
@@ -243,19 +288,35 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
     private static partial Regex KeyPattern();
 }
 
-/// <summary>The datasets that have a connection, and the store each lives in. Disposing closes the stores.</summary>
-public sealed class ConnectedDatasets(IReadOnlyList<Dataset> datasets, IReadOnlyDictionary<string, IDataStore> stores, IReadOnlyList<IDataStore> opened)
-    : IAsyncDisposable
+/// <summary>The datasets that have a connection, and the store each lives in. Disposing gives the stores back.</summary>
+public sealed class ConnectedDatasets : IAsyncDisposable
 {
-    public IReadOnlyList<Dataset> Datasets => datasets;
+    private readonly IReadOnlyList<OpenStores.Entry> used;
+    private readonly OpenStores openStores;
+    private readonly DatasetPlans plans;
 
-    public IReadOnlyDictionary<string, IDataStore> Stores => stores;
+    internal ConnectedDatasets(IReadOnlyList<Dataset> datasets, IReadOnlyDictionary<string, IDataStore> stores, IReadOnlyList<OpenStores.Entry> used,
+        OpenStores openStores, DatasetPlans plans)
+    {
+        Datasets = datasets;
+        Stores = stores;
+        this.used = used;
+        this.openStores = openStores;
+        this.plans = plans;
+    }
+
+    public IReadOnlyList<Dataset> Datasets { get; }
+
+    public IReadOnlyDictionary<string, IDataStore> Stores { get; }
+
+    /// <summary>The traversal plan over these datasets for a request with these identity types (made once, then kept).</summary>
+    public TraversalPlan Plan(IEnumerable<string> identityTypes) => plans.Plan(Datasets, identityTypes);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var store in opened)
+        foreach (var entry in used)
         {
-            await store.DisposeAsync();
+            await openStores.ReleaseAsync(entry);
         }
     }
 }

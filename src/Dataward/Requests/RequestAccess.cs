@@ -76,7 +76,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         }
         var identities = requests.IdentitiesOf(record);
         await using var connected = await connections.ConnectAsync(cancellationToken);
-        var plan = TraversalPlanner.Plan(connected.Datasets, identities.Keys);
+        var plan = connected.Plan(identities.Keys);
         var runner = new AccessRunner(connected.Stores);
         IReadOnlyList<string> mismatches = [];
         IReadOnlyList<StepOutcome>? counts = null;
@@ -174,7 +174,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         {
             await using var connected = await connections.ConnectAsync(cancellationToken);
             datasets = connected.Datasets;
-            plan = TraversalPlanner.Plan(datasets, requests.IdentitiesOf(record).Keys);
+            plan = connected.Plan(requests.IdentitiesOf(record).Keys);
             var result = await new AccessRunner(connected.Stores).RunAsync(plan, requests.IdentitiesOf(record), cancellationToken);
             collections = ToJson(result);
         }

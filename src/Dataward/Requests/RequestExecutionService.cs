@@ -82,7 +82,7 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
         var document = await db.Set<RequestExecution>().AsNoTracking().Where(e => e.RequestId == id).Select(e => e.PolicyDocument)
             .FirstOrDefaultAsync(cancellationToken) is { } approved ? ErasurePolicyService.Parse(approved) : await policies.CurrentAsync(cancellationToken);
         await using var connected = await connections.ConnectAsync(cancellationToken);
-        var plan = TraversalPlanner.Plan(connected.Datasets, requests.IdentitiesOf(record).Keys);
+        var plan = connected.Plan(requests.IdentitiesOf(record).Keys);
         IReadOnlyList<CollectionErasure> collections = [];
         var problems = new List<string>();
         try
@@ -202,7 +202,7 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
             {
                 throw new ExecutionStoppedException("No database is connected: connect the organisation's databases, and the erasure resumes.");
             }
-            var plan = TraversalPlanner.Plan(connected.Datasets, identities.Keys);
+            var plan = connected.Plan(identities.Keys);
             var document = ErasurePolicyService.Parse(execution.PolicyDocument);
             var secrets = new MaskingSecrets(Convert.FromBase64String(keys.Decrypt(execution.SecretsEncrypted, SaltPurpose)),
                 OrganisationKey("requests.erasure.hmac"), OrganisationKey("requests.erasure.fingerprint"));

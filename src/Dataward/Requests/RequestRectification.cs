@@ -50,7 +50,7 @@ public sealed partial class RequestExecutionService
         using var _ = logger.BeginScope(Scope(record));
         var identities = requests.IdentitiesOf(record);
         await using var connected = await connections.ConnectAsync(cancellationToken);
-        var plan = TraversalPlanner.Plan(connected.Datasets, identities.Keys);
+        var plan = connected.Plan(identities.Keys);
         var planned = new List<(CollectionKey Collection, StoreTable Table, IReadOnlyList<string> KeyColumns, string Field, object? Value)>();
         var violations = new List<Violation>();
         try

@@ -72,6 +72,31 @@ public abstract class ConnectionTests(StorageProvider provider) : AppTest(provid
         result.ToString().ShouldNotContain("sekrit");
     }
 
+    [Fact]
+    public async Task Requests_keep_the_connection_open_and_see_a_changed_database_once_the_connection_is_tested()
+    {
+        var (dpo, shop) = await ConnectShopAsync(App, Provider);
+        await using var _ = shop;
+        var created = await dpo.PostAsJsonAsync("/api/requests", new
+        {
+            type = "access",
+            identities = new { email = "customer-1@example.com" },
+            channel = "email",
+            identityChecked = "Reply from the address on the account",
+        });
+        created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        async Task<JsonElement> PlanAsync() => await (await dpo.GetAsync($"/api/requests/{id}/plan")).Content.ReadFromJsonAsync<JsonElement>();
+        (await PlanAsync()).GetProperty("mismatches").GetArrayLength().ShouldBe(0);
+        (await PlanAsync()).GetProperty("mismatches").GetArrayLength().ShouldBe(0, "a second request on the open store");
+
+        await shop.ExecuteAsync("DROP TABLE visit");
+        (await dpo.PostAsync("/api/connections/shop/test", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var plan = await PlanAsync();
+        plan.GetProperty("mismatches").EnumerateArray().Select(m => m.GetString()).ShouldContain(m => m!.Contains("no table 'visit'"), plan.ToString());
+    }
+
     [Theory]
     [InlineData("{\"key\":\"Bad Key\",\"kind\":\"sqlite\",\"connectionString\":\"Data Source=x.db\"}", "key")]
     [InlineData("{\"key\":\"shop\",\"kind\":\"oracle\",\"connectionString\":\"Data Source=x.db\"}", "kind")]

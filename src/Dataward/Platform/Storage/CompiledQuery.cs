@@ -16,3 +16,35 @@ public sealed class CompiledQuery<TArg, TResult>(Expression<Func<DatawardDbConte
     public Task<TResult> RunAsync(DatawardDbContext db, TArg argument, CancellationToken cancellationToken) =>
         byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, argument, cancellationToken);
 }
+
+/// <summary>The same for a query returning many rows (the connections and datasets every data-subject request reads).</summary>
+public sealed class CompiledListQuery<TArg, TResult>(Expression<Func<DatawardDbContext, TArg, IQueryable<TResult>>> query)
+{
+    private readonly ConcurrentDictionary<IModel, Func<DatawardDbContext, TArg, IAsyncEnumerable<TResult>>> byModel = new();
+
+    public async Task<List<TResult>> ToListAsync(DatawardDbContext db, TArg argument, CancellationToken cancellationToken)
+    {
+        var results = new List<TResult>();
+        await foreach (var result in byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db, argument).WithCancellation(cancellationToken))
+        {
+            results.Add(result);
+        }
+        return results;
+    }
+}
+
+/// <summary>A compiled query returning many rows, without an argument.</summary>
+public sealed class CompiledListQuery<TResult>(Expression<Func<DatawardDbContext, IQueryable<TResult>>> query)
+{
+    private readonly ConcurrentDictionary<IModel, Func<DatawardDbContext, IAsyncEnumerable<TResult>>> byModel = new();
+
+    public async Task<List<TResult>> ToListAsync(DatawardDbContext db, CancellationToken cancellationToken)
+    {
+        var results = new List<TResult>();
+        await foreach (var result in byModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery(query))(db).WithCancellation(cancellationToken))
+        {
+            results.Add(result);
+        }
+        return results;
+    }
+}

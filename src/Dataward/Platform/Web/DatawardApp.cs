@@ -207,6 +207,8 @@ public static class DatawardApp
         services.AddScoped<Requests.ErasurePolicyService>();
         services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
+        services.AddSingleton<Connections.OpenStores>();
+        services.AddSingleton<Connections.DatasetPlans>();
         services.AddScoped<Breaches.BreachService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()

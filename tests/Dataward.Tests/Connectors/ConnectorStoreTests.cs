@@ -1,0 +1,68 @@
+using Dataward.Connectors.Stores;
+using Dataward.Platform.Storage;
+
+namespace Dataward.Tests.Connectors;
+
+/// <summary>Stores are kept open between requests (with their connections, prepared statements and described schema):
+/// what they read must still be what is committed, and a changed database is seen once the schema is described again.</summary>
+public sealed class ConnectorStoreTests
+{
+    public static TheoryData<StorageProvider> Providers => new() { StorageProvider.Sqlite, StorageProvider.Postgres };
+
+    private static readonly IReadOnlyList<string> NameById = ["id", "name"];
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_store_kept_open_reads_what_others_committed_since_and_others_read_what_it_changed(StorageProvider provider)
+    {
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        var byId = new[] { KeyFilter.Of("id", [1L]) };
+        (await db.Store.SelectAsync("customer", NameById, byId)).Single()["name"].ShouldBe("John Customer");
+
+        await db.ExecuteAsync("UPDATE customer SET name = 'Renamed Elsewhere' WHERE id = 1");
+        (await db.Store.SelectAsync("customer", NameById, byId)).Single()["name"].ShouldBe("Renamed Elsewhere");
+
+        (await db.Store.UpdateAsync("customer", ["id"], [new RowUpdate([1L], new Dictionary<string, object?> { ["name"] = "Renamed By The Store" })])).ShouldBe(1);
+        (await db.DumpAsync())["customer[1].name"].ShouldBe("Renamed By The Store");
+        (await db.Store.SelectAsync("customer", NameById, byId)).Single()["name"].ShouldBe("Renamed By The Store");
+
+        await db.ExecuteAsync("DELETE FROM visit");
+        (await db.Store.CountAsync("visit", [KeyFilter.Of("email", ["customer-1@example.com"])])).ShouldBe(0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Several_rows_masked_with_values_of_their_own_change_together_in_one_transaction(StorageProvider provider)
+    {
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        var changed = await db.Store.UpdateAsync("customer", ["id"], [
+            new RowUpdate([1L], new Dictionary<string, object?> { ["name"] = "first" }),
+            new RowUpdate([2L], new Dictionary<string, object?> { ["name"] = "second" }),
+            new RowUpdate([3L], new Dictionary<string, object?> { ["name"] = null }),
+        ]);
+
+        changed.ShouldBe(3);
+        var dump = await db.DumpAsync();
+        dump["customer[1].name"].ShouldBe("first");
+        dump["customer[2].name"].ShouldBe("second");
+        dump["customer[3].name"].ShouldBe("null");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_described_schema_is_trusted_for_its_lifetime_then_read_again(StorageProvider provider)
+    {
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        await using SqlStore forever = provider == StorageProvider.Postgres ? new PostgresStore(db.ConnectionString) : new SqliteStore(db.ConnectionString);
+        await using SqlStore briefly = provider == StorageProvider.Postgres
+            ? new PostgresStore(db.ConnectionString) { SchemaLifetime = TimeSpan.Zero }
+            : new SqliteStore(db.ConnectionString) { SchemaLifetime = TimeSpan.Zero };
+        (await forever.DescribeAsync()).Find("visit").ShouldNotBeNull();
+        (await briefly.DescribeAsync()).Find("visit").ShouldNotBeNull();
+
+        await db.ExecuteAsync("DROP TABLE visit");
+
+        (await forever.DescribeAsync()).Find("visit").ShouldNotBeNull("described once, kept");
+        (await briefly.DescribeAsync()).Find("visit").ShouldBeNull("its lifetime is over at once");
+    }
+}
