@@ -133,7 +133,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             ClockStartDate = received,
         };
         db.Add(record);
-        Log(record, actor, "received", $"Received {Via(request.Channel)} as a {Describe(request.Type)} request; the answer goes by {record.ResponseChannel.Replace('_', ' ')} (DSR024).", now);
+        Log(record, actor, "received", $"Received {Via(request.Channel)} as {(Describe(request.Type)[0] is 'a' or 'e' or 'o' ? "an" : "a")} {Describe(request.Type)} request; the answer goes by {record.ResponseChannel.Replace('_', ' ')} (DSR024).", now);
         // DSR008, DSR009: staff record what they checked, never a copy of the document.
         var checks = IntakeChecks(record, request, actor, now);
         var outstanding = IdentityProof.Outstanding(false, record.ProofRequiredAt, request.ActingFor is not null, checks);
