@@ -259,7 +259,7 @@ public sealed partial class RequestService
                 return Task.FromResult(Outcome<bool>.Conflict("kind", "No agent acts for the person on this request.", "DSR009"));
             }
             AddCheck(record, kind, method, body.Description, outcome, actor, now);
-            var checks = earlier.Select(c => new ProofCheck(c.Kind, c.Outcome, c.CheckedAt)).Append(new ProofCheck(kind, outcome, now));
+            var checks = Proofs(record, earlier).Append(new ProofCheck(kind, outcome, now));
             var outstanding = IdentityProof.Outstanding(record.CodeConfirmedAt is not null, record.ProofRequiredAt, record.AgentEncrypted is not null, checks);
             if (outstanding.Count == 0)
             {
@@ -309,6 +309,14 @@ public sealed partial class RequestService
         ? null
         : JsonSerializer.Deserialize<AgentDetails>(keys.Decrypt(record.AgentEncrypted, IdentityPurpose), ViewJson);
 
+    /// <summary>The checks as the rules count them. Requests logged before authority was a check of its own carry the
+    /// authority shown at intake in the agent record.</summary>
+    private IEnumerable<ProofCheck> Proofs(SubjectRequest record, IEnumerable<IdentityCheckRecord> rows)
+    {
+        var proofs = rows.Select(c => new ProofCheck(c.Kind, c.Outcome, c.CheckedAt));
+        return AgentOf(record)?.Authority is null ? proofs : proofs.Append(new ProofCheck(IdentityProof.Authority, IdentityProof.Passed, record.ReceivedAt));
+    }
+
     private static readonly JsonSerializerOptions ViewJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>What the request page and the API show of the proof: the agent, the step-up, the checks, and what
@@ -321,14 +329,8 @@ public sealed partial class RequestService
         var checks = rows.OrderBy(c => c.CheckedAt).ThenBy(c => c.Id).Select(c => new IdentityCheckView(c.Kind, c.Method,
             IdentityProof.MethodsFor(c.Kind)?.GetValueOrDefault(c.Method) ?? c.Method, keys.Decrypt(c.DescriptionEncrypted, IdentityPurpose), c.Outcome,
             c.CheckedBy, c.CheckedAt)).ToList();
-        // Requests logged before authority was its own check carry it in the agent record.
-        var proofs = rows.Select(c => new ProofCheck(c.Kind, c.Outcome, c.CheckedAt));
-        if (agent?.Authority is not null)
-        {
-            proofs = proofs.Append(new ProofCheck(IdentityProof.Authority, IdentityProof.Passed, r.ReceivedAt));
-        }
         var outstanding = r.State is RequestStates.Received or RequestStates.IdentityPending
-            ? IdentityProof.Outstanding(r.CodeConfirmedAt is not null, r.ProofRequiredAt, agent is not null, proofs)
+            ? IdentityProof.Outstanding(r.CodeConfirmedAt is not null, r.ProofRequiredAt, agent is not null, Proofs(r, rows))
             : [];
         return (agent is null ? null : new AgentView(agent.ActingFor, agent.Contact, agent.Relationship),
             r.ProofRequiredAt is { } at ? new ProofRequirementView(r.ProofRequiredReason ?? "", at, r.ProofRequiredBy ?? "") : null, checks, outstanding);

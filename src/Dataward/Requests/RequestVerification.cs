@@ -45,8 +45,7 @@ public sealed partial class RequestService
             return Outcome<RequestVerified>.Fail(verified.Failure!.Value, [.. verified.Violations.Select(v => v with { RuleId = "DSR007" })]);
         }
         var checks = await db.Set<IdentityCheckRecord>().AsNoTracking().Where(c => c.RequestId == id).ToListAsync(cancellationToken);
-        var complete = IdentityProof.Outstanding(true, record.ProofRequiredAt, record.AgentEncrypted is not null,
-            checks.Select(c => new ProofCheck(c.Kind, c.Outcome, c.CheckedAt))).Count == 0;
+        var complete = IdentityProof.Outstanding(true, record.ProofRequiredAt, record.AgentEncrypted is not null, Proofs(record, checks)).Count == 0;
         var changed = await ChangeAsync(id, actor, (r, now) =>
         {
             if (r.State != RequestStates.IdentityPending)
@@ -55,8 +54,7 @@ public sealed partial class RequestService
             }
             r.CodeConfirmedAt = now;
             // DSR008, DSR009: the code may not be all that is needed: more proof, or an agent's authority.
-            var outstanding = IdentityProof.Outstanding(true, r.ProofRequiredAt, r.AgentEncrypted is not null,
-                checks.Select(c => new ProofCheck(c.Kind, c.Outcome, c.CheckedAt)));
+            var outstanding = IdentityProof.Outstanding(true, r.ProofRequiredAt, r.AgentEncrypted is not null, Proofs(r, checks));
             if (outstanding.Count > 0)
             {
                 Log(r, actor, "code_confirmed", $"The person entered the right code; still waiting for {string.Join(" and ", outstanding.Select(IdentityProof.Describe))}.", now);
