@@ -26,6 +26,29 @@ public static class RequestChannels
     public static bool IsElectronic(string channel) => channel is "web" or "email";
 }
 
+/// <summary>How the answer goes to the person (DSR024, requests.md §1 "Form"): by default the way the request came,
+/// so an electronic request is answered electronically, unless the person asks otherwise.</summary>
+public static class ReplyChannels
+{
+    public const string Email = "email";
+    public const string Post = "post";
+    public const string Phone = "phone";
+    public const string InPerson = "in_person";
+
+    public static readonly IReadOnlyList<string> All = [Email, Post, Phone, InPerson];
+
+    /// <summary>DSR024: web and e-mail requests are answered by e-mail; a letter by post, a call by phone, a visit in
+    /// person; anything else by e-mail where we have an address, otherwise by post.</summary>
+    public static string DefaultFor(string channel, bool hasEmail) => channel switch
+    {
+        _ when RequestChannels.IsElectronic(channel) => Email,
+        "letter" => Post,
+        "phone" => Phone,
+        "in_person" => InPerson,
+        _ => hasEmail ? Email : Post,
+    };
+}
+
 /// <summary>The life cycle of a request (requests.md §6.1).</summary>
 public static class RequestStates
 {
@@ -45,10 +68,11 @@ public static class RequestStates
     {
         [Received] = [IdentityPending, Verified, Rejected, Cancelled],
         [IdentityPending] = [Verified, Rejected, Cancelled],
-        [Verified] = [InProgress, AwaitingApproval, Extended, Completed, Rejected, Cancelled],
+        // Back to identity_pending only when staff ask for more proof before anything was done (DSR008).
+        [Verified] = [IdentityPending, InProgress, AwaitingApproval, Extended, Completed, Rejected, Cancelled],
         [InProgress] = [AwaitingApproval, Extended, Completed, Rejected, Cancelled],
         [Extended] = [AwaitingApproval, InProgress, Completed, Rejected, Cancelled],
-        [AwaitingApproval] = [InProgress, Extended, Completed, Rejected, Cancelled],
+        [AwaitingApproval] = [IdentityPending, InProgress, Extended, Completed, Rejected, Cancelled],
         [Completed] = [],
         [Rejected] = [],
         [Cancelled] = [],

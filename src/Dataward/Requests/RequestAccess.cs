@@ -358,7 +358,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         execution.ReleasedBy = actor;
         execution.DownloadExpiresAt = at.AddDays(PackageDays);
         var link = $"{(configuration["PublicUrl"] ?? Platform.Web.DatawardApp.DefaultUrl).TrimEnd('/')}/privacy/requests/{r.Id}/download";
-        if (requests.EmailOf(r) is { } email)
+        if (requests.ReplyEmailOf(r) is { } email)
         {
             // DSR024: an electronic answer; the data itself never travels by e-mail.
             r.ResponseSentAt = at;
@@ -374,7 +374,7 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         }
         else
         {
-            requests.Note(r, actor, "released", "Package released; no e-mail address is on the request, so staff send it by the channel the person asked for.", at);
+            requests.Note(r, actor, "released", $"Package released; the person is answered by {r.ResponseChannel.Replace('_', ' ')} (DSR024), so staff download the package from this page and send it that way.", at);
         }
     }
 

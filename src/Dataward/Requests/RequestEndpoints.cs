@@ -38,6 +38,15 @@ public static class RequestEndpoints
         requests.MapPost("/{id:guid}/reject", Reject).WithSummary("Refuse, with the ground and reasons sent to the person (DSR010, DSR023)")
             .RequireAuthorization(Policies.HandleRequests);
         requests.MapPost("/{id:guid}/cancel", Cancel).WithSummary("Cancel: withdrawn by the person, or a duplicate").RequireAuthorization(Policies.HandleRequests);
+        requests.MapPost("/{id:guid}/require-proof", RequireProof)
+            .WithSummary("Ask for more proof of identity than the code, telling the person what and why; the request waits and the clock stops (DSR008, DSR005)")
+            .RequireAuthorization(Policies.HandleRequests);
+        requests.MapPost("/{id:guid}/identity-checks", RecordCheck)
+            .WithSummary("Record what was checked to prove the identity (kind identity, DSR008) or an agent's authority (kind authority, DSR009): the method and outcome, never a copy")
+            .RequireAuthorization(Policies.HandleRequests);
+        requests.MapPost("/{id:guid}/reply-channel", ReplyChannel).WithSummary("The person asked to be answered another way: email, post, phone or in_person (DSR024)")
+            .RequireAuthorization(Policies.HandleRequests);
+        requests.MapGet("/{id:guid}/messages", Messages).WithSummary("Every e-mail sent to the person for this request (codes withheld), and an answer waiting to go by post (DSR024)");
     }
 
     public static async Task<Ok<IReadOnlyList<RequestSummary>>> List(RequestService requests, string? state, string? type, string? due,
@@ -81,6 +90,21 @@ public static class RequestEndpoints
 
     public static async Task<Results<Ok<RequestView>, ProblemHttpResult>> Cancel(Guid id, CancelRequest body, RequestService requests, ClaimsPrincipal user,
         CancellationToken cancellationToken) => Answer(await requests.CancelAsync(id, body.Reason, AuditActor.From(user), cancellationToken));
+
+    public static async Task<Results<Ok<RequestView>, ProblemHttpResult>> RequireProof(Guid id, RequireProofRequest body, RequestService requests,
+        ClaimsPrincipal user, CancellationToken cancellationToken) => Answer(await requests.RequireProofAsync(id, body.Reason, AuditActor.From(user), cancellationToken));
+
+    public static async Task<Results<Ok<RequestView>, ProblemHttpResult>> RecordCheck(Guid id, IdentityCheckRequest body, RequestService requests,
+        ClaimsPrincipal user, CancellationToken cancellationToken) => Answer(await requests.RecordCheckAsync(id, body, AuditActor.From(user), cancellationToken));
+
+    public static async Task<Results<Ok<RequestView>, ProblemHttpResult>> ReplyChannel(Guid id, ReplyChannelRequest body, RequestService requests,
+        ClaimsPrincipal user, CancellationToken cancellationToken) => Answer(await requests.SetReplyChannelAsync(id, body.Channel, AuditActor.From(user), cancellationToken));
+
+    public static async Task<Results<Ok<RequestMessagesView>, ProblemHttpResult>> Messages(Guid id, RequestService requests, CancellationToken cancellationToken)
+    {
+        var outcome = await requests.MessagesAsync(id, cancellationToken);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome);
+    }
 
     public static bool IsDpo(ClaimsPrincipal user) => user.IsInRole(StaffRoles.DataProtectionOfficer) || user.IsInRole(StaffRoles.Administrator);
 

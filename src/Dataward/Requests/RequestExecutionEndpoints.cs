@@ -20,6 +20,9 @@ public static class RequestExecutionEndpoints
         requests.MapPost("/{id:guid}/approve", Approve).WithSummary("Approve a verified erasure; it then runs as a durable, resumable job (DSR014, DSR016)")
             .RequireAuthorization(Policies.ApproveRequests);
         requests.MapGet("/{id:guid}/execution", Execution).WithSummary("The erasure's status, last error, proofs (no values), fields kept, and recipients to notify (DSR015-DSR017)");
+        requests.MapPost("/{id:guid}/execution/resume", Resume)
+            .WithSummary("Resume a paused erasure now, from its last checkpoint (the job also retries by itself); nothing missed, nothing applied twice (DSR016)")
+            .RequireAuthorization(Policies.HandleRequests);
         requests.MapPost("/{id:guid}/recipients/{name}/notified", Notified).WithSummary("Record telling a recipient of a rectification, erasure or restriction (Art. 19, DSR017)")
             .RequireAuthorization(Policies.HandleRequests);
         requests.MapPost("/{id:guid}/rectify", Rectify).WithSummary("Apply the corrections the person asked for; old values are kept only as fingerprints (DSR022)")
@@ -50,6 +53,9 @@ public static class RequestExecutionEndpoints
         await execution.ExecutionAsync(id, cancellationToken) is { } view
             ? TypedResults.Ok(view)
             : Problems.From(Domain.Outcome<bool>.NotFound("id", "No request has this id."));
+
+    public static async Task<Results<Ok<RequestExecutionView>, ProblemHttpResult>> Resume(Guid id, RequestExecutionService execution, ClaimsPrincipal user,
+        CancellationToken cancellationToken) => Answer(await execution.ResumeAsync(id, AuditActor.From(user), cancellationToken));
 
     public static async Task<Results<Ok<RecipientView>, ProblemHttpResult>> Notified(Guid id, string name, NotifiedRequest body,
         RequestExecutionService execution, ClaimsPrincipal user, CancellationToken cancellationToken) =>

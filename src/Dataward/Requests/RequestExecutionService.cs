@@ -364,23 +364,14 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Closes a request with its reply (DSR024: by e-mail, as it came; a letter or call is answered by the staff
-    /// member from the timeline).</summary>
+    /// <summary>Closes a request with its reply (DSR024: by e-mail when the person is answered electronically; a reply
+    /// by post, phone or in person waits on the request page for staff to send).</summary>
     private async Task FinishAsync(SubjectRequest record, DateTimeOffset now, string subject, string body, CancellationToken cancellationToken)
     {
         record.State = RequestStates.Completed;
         record.ClosedAt = now;
         record.Version++;
-        if (requests.EmailOf(record) is { } email)
-        {
-            record.ResponseSentAt = now;
-            outbox.Enqueue(email, $"{subject} {record.Reference}: done", body, "requests.response");
-            requests.Note(record, SystemActor, "response_sent", "Reply sent by e-mail.", now);
-        }
-        else
-        {
-            requests.Note(record, SystemActor, "response_due", "No e-mail address on the request: send the reply by the channel the request came by.", now);
-        }
+        requests.Reply(record, SystemActor, $"{subject} {record.Reference}: done", body, "requests.response", now);
         await audit.RecordAsync(SystemActor, "requests.completed", $"request:{record.Id}",
             new JsonObject { ["reference"] = record.Reference, ["type"] = record.Type, ["responseSent"] = record.ResponseSentAt is not null }, cancellationToken);
     }

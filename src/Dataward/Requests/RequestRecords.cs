@@ -40,6 +40,17 @@ public sealed class SubjectRequest
     public string? RefusalReason { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
     public DateTimeOffset? ResponseSentAt { get; set; }
+    /// <summary>How the answer goes to the person (<see cref="Domain.Requests.ReplyChannels"/>, DSR024).</summary>
+    public string ResponseChannel { get; set; } = Domain.Requests.ReplyChannels.Email;
+    /// <summary>An answer that goes by post, phone or in person, encrypted: staff send it from the request page.</summary>
+    public string? ReplyLetterEncrypted { get; set; }
+    /// <summary>When the person entered the right code while other proof was still outstanding (DSR008, DSR009).</summary>
+    public DateTimeOffset? CodeConfirmedAt { get; set; }
+    /// <summary>DSR008: staff asked for more proof than the code; only a passing check recorded since will verify.</summary>
+    public DateTimeOffset? ProofRequiredAt { get; set; }
+    public string? ProofRequiredBy { get; set; }
+    /// <summary>What was asked for and why, as told to the person.</summary>
+    public string? ProofRequiredReason { get; set; }
     public int Version { get; set; }
 
     /// <summary>The date the answer is due by law now: the extended date once extended.</summary>
@@ -95,6 +106,12 @@ internal static class RequestConfiguration
             e.Property(r => r.RefusalReason).HasColumnName("refusal_reason").HasMaxLength(4000);
             e.Property(r => r.ClosedAt).HasColumnName("closed_at");
             e.Property(r => r.ResponseSentAt).HasColumnName("response_sent_at");
+            e.Property(r => r.ResponseChannel).HasColumnName("response_channel").HasMaxLength(20).HasDefaultValue(Domain.Requests.ReplyChannels.Email);
+            e.Property(r => r.ReplyLetterEncrypted).HasColumnName("reply_letter_encrypted");
+            e.Property(r => r.CodeConfirmedAt).HasColumnName("code_confirmed_at");
+            e.Property(r => r.ProofRequiredAt).HasColumnName("proof_required_at");
+            e.Property(r => r.ProofRequiredBy).HasColumnName("proof_required_by").HasMaxLength(120);
+            e.Property(r => r.ProofRequiredReason).HasColumnName("proof_required_reason").HasMaxLength(2000);
             e.Property(r => r.Version).HasColumnName("version").IsConcurrencyToken();
             e.Ignore(r => r.EffectiveDueDate);
             e.HasIndex(r => r.Reference).IsUnique();
@@ -115,5 +132,6 @@ internal static class RequestConfiguration
             e.HasIndex(x => new { x.RequestId, x.At });
             e.HasOne<SubjectRequest>().WithMany().HasForeignKey(x => x.RequestId).OnDelete(DeleteBehavior.Restrict);
         });
+        IdentityCheckRecord.Configure(builder);
     }
 }

@@ -18,8 +18,14 @@ namespace Dataward.Requests;
 /// <summary>A new request, from the privacy centre, the API or staff logging a letter or call (DSR001).</summary>
 /// <param name="Identities">e-mail plus any other identity kinds the datasets know (<c>phone_number</c>, <c>customer_id</c>...).</param>
 /// <param name="IdentityChecked">Staff who have already checked identity (in person, say) record what they checked (DSR008).</param>
+/// <param name="ActingFor">The agent (solicitor, relative...) making the request for the person (DSR009).</param>
+/// <param name="Authority">The evidence of authority the agent showed; without it the request waits for it (DSR009).</param>
+/// <param name="RequireProof">Ask at intake for more proof than the code, saying what and why (DSR008).</param>
+/// <param name="ReplyChannel">How the person wants the answer; by default the way the request came (DSR024).</param>
 public sealed record NewRequest(string Type, IReadOnlyDictionary<string, string>? Identities, string Channel = "web", string? Details = null,
-    DateTimeOffset? ReceivedAt = null, string? IdentityChecked = null, string? ActingFor = null, string? Authority = null);
+    DateTimeOffset? ReceivedAt = null, string? IdentityChecked = null, string? ActingFor = null, string? Authority = null,
+    string? IdentityCheckMethod = null, string? AuthorityType = null, string? AgentContact = null, string? AgentRelationship = null,
+    string? RequireProof = null, string? ReplyChannel = null);
 
 public sealed record RequestTimelineEntry(DateTimeOffset At, string Actor, string Kind, string Summary);
 
@@ -28,7 +34,8 @@ public sealed record RequestView(Guid Id, string Reference, string Type, string 
     string? Details, DateTimeOffset ReceivedAt, DateOnly ClockStartDate, string? ClockPausedReason, DateOnly? DueAt, DateOnly? OriginalDueAt,
     DateOnly? ExtendedDueAt, string? ExtensionReason, DateOnly? TargetAt, bool Overdue, DateTimeOffset? VerifiedAt, string? VerificationMethod,
     DateTimeOffset? ApprovedAt, string? RefusalGround, string? RefusalReason, DateTimeOffset? ClosedAt, string? ActingFor,
-    IReadOnlyList<RequestTimelineEntry> Timeline);
+    IReadOnlyList<RequestTimelineEntry> Timeline, string ResponseChannel, DateTimeOffset? ResponseSentAt, AgentView? Agent,
+    ProofRequirementView? ProofRequired, IReadOnlyList<IdentityCheckView> IdentityChecks, IReadOnlyList<string> AwaitingProof, RequestRunView? Run);
 
 public sealed record RequestSummary(Guid Id, string Reference, string Type, string Channel, string State, DateTimeOffset ReceivedAt, DateOnly? DueAt,
     bool Overdue, bool DueSoon);
@@ -81,14 +88,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
         {
             violations.Add(new Violation("receivedAt", "When the request arrived: not in the future, not more than a year ago."));
         }
-        if (request.ActingFor is not null && string.IsNullOrWhiteSpace(request.Authority))
-        {
-            violations.Add(new Violation("authority", "An agent must show their authority (written authorisation, power of attorney): describe what was shown.", "DSR009"));
-        }
-        if (email is null && request.IdentityChecked is null)
-        {
-            violations.Add(new Violation("identities.email", "Without an e-mail address we cannot send a code: record how you checked the person's identity instead.", "DSR008"));
-        }
+        ValidateProof(request, email, violations);
         if (violations.Count > 0)
         {
             return Outcome<RequestView>.Fail(FailureKind.Invalid, [.. violations]);
@@ -126,22 +126,26 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             SubjectHash = consent.HashSubject(email ?? identities.First().Value),
             IdentitiesEncrypted = keys.Encrypt(JsonSerializer.Serialize(identities), IdentityPurpose),
             DetailsEncrypted = string.IsNullOrWhiteSpace(request.Details) ? null : keys.Encrypt(request.Details.Trim(), IdentityPurpose),
-            AgentEncrypted = request.ActingFor is null ? null : keys.Encrypt(JsonSerializer.Serialize(new { actingFor = request.ActingFor, authority = request.Authority }), IdentityPurpose),
+            AgentEncrypted = request.ActingFor is null ? null : AgentJson(request),
+            ResponseChannel = request.ReplyChannel ?? ReplyChannels.DefaultFor(request.Channel, email is not null),
             ReceivedAt = receivedAt,
             ReceivedLocalDate = received,
             ClockStartDate = received,
         };
         db.Add(record);
-        Log(record, actor, "received", $"Received by {request.Channel} as a {Describe(request.Type)} request.", now);
-        if (request.IdentityChecked is { } checkedHow)
+        Log(record, actor, "received", $"Received {Via(request.Channel)} as {(Describe(request.Type)[0] is 'a' or 'e' or 'o' ? "an" : "a")} {Describe(request.Type)} request; the answer goes by {record.ResponseChannel.Replace('_', ' ')} (DSR024).", now);
+        // DSR008, DSR009: staff record what they checked, never a copy of the document.
+        var checks = IntakeChecks(record, request, actor, now);
+        var outstanding = IdentityProof.Outstanding(false, record.ProofRequiredAt, request.ActingFor is not null, checks);
+        if (outstanding.Count == 0)
         {
-            // DSR008: staff record what they checked, never a copy of the document.
             record.State = RequestStates.Verified;
             record.VerifiedAt = now;
-            record.VerificationMethod = checkedHow.Length > 500 ? checkedHow[..500] : checkedHow;
+            record.VerificationMethod = Trim(VerificationSummary(false, checks.Select(c => (c.Kind, c.Kind == IdentityProof.Identity
+                ? request.IdentityCheckMethod ?? "other" : request.AuthorityType ?? "other"))), 500);
             record.VerifiedBy = actor;
             record.DueDate = deadlines.Due(received);
-            Log(record, actor, "verified", $"Identity checked at intake: {record.VerificationMethod}", now);
+            Log(record, actor, "verified", $"Identity proven at intake: {record.VerificationMethod}.", now);
             AfterVerified(record, actor, now);
         }
         else
@@ -150,15 +154,20 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             record.State = RequestStates.IdentityPending;
             record.ClockPausedReason = ClockPause.Identity;
             record.ClockPausedOn = received;
-            Log(record, actor, "clock_paused", "Clock paused until the person confirms their identity with the code e-mailed to them.", now);
+            Log(record, actor, "clock_paused", $"Clock paused until we have {string.Join(" and ", outstanding.Select(IdentityProof.Describe))}.", now);
         }
         await db.SaveChangesAsync(cancellationToken);
         if (email is not null)
         {
-            Acknowledge(record, email);
-            if (record.State == RequestStates.IdentityPending)
+            var codeNeeded = outstanding.Contains(IdentityProof.AwaitingCode);
+            Acknowledge(record, email, codeNeeded);
+            if (codeNeeded)
             {
                 await SendCodeAsync(record, email, actor, cancellationToken);
+            }
+            if (record.ProofRequiredAt is not null)
+            {
+                AskForProof(record, email);
             }
         }
         await audit.RecordAsync(actor, "requests.received", $"request:{record.Id}",
@@ -169,7 +178,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
     }
 
     /// <summary>DSR002: the acknowledgement names the reference and the due date, or how it will be set.</summary>
-    private void Acknowledge(SubjectRequest record, string email)
+    private void Acknowledge(SubjectRequest record, string email, bool codeSent)
     {
         var due = record.DueDate is { } date
             ? $"We will answer by {Long(date)} at the latest."
@@ -179,11 +188,11 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             Your reference is {record.Reference}: please quote it if you contact us.
 
             {due}
-            {(record.DueDate is null ? "We have sent you a separate e-mail with a code to confirm it is really you. We do not reveal, change or delete anything until you do." : "")}
+            {(codeSent ? "We have sent you a separate e-mail with a code to confirm it is really you. We do not reveal, change or delete anything until you do."
+                : record.DueDate is null ? "Before we act on it we need to confirm who you are; we will tell you what we need. We do not reveal, change or delete anything until then." : "")}
 
             There is no charge. If you did not make this request, please tell us by replying to this message.
             """, "requests.acknowledgement");
-        record.ResponseSentAt ??= null;
     }
 
     public async Task<RequestView?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -329,19 +338,15 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             record.RefusalGround = ground;
             record.RefusalReason = reason.Trim();
             record.ClosedAt = now;
-            if (Email(record) is { } email)
-            {
-                record.ResponseSentAt = now;
-                outbox.Enqueue(email, $"Your request {record.Reference}: our answer", $"""
-                    We have decided not to act on your {Describe(record.Type)} request {record.Reference}, because {RefusalGrounds.All[ground]}.
-
-                    {record.RefusalReason}
-
-                    {complaint}
-                    You may also seek a judicial remedy through the courts.
-                    """, "requests.refusal");
-            }
             Log(record, actor, "refused", $"Refused: {RefusalGrounds.All[ground]}.", now);
+            Reply(record, actor, $"Your request {record.Reference}: our answer", $"""
+                We have decided not to act on your {Describe(record.Type)} request {record.Reference}, because {RefusalGrounds.All[ground]}.
+
+                {record.RefusalReason}
+
+                {complaint}
+                You may also seek a judicial remedy through the courts.
+                """, "requests.refusal", now);
             return Task.FromResult(Outcome<bool>.Success(true));
         }, "requests.refused", cancellationToken);
     }
@@ -361,7 +366,7 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
 
     /// <summary>Runs one change on a request in a transaction with its audit entry; a concurrent change makes it a 409.</summary>
     private async Task<Outcome<RequestView>> ChangeAsync(Guid id, string actor, Func<SubjectRequest, DateTimeOffset, Task<Outcome<bool>>> change,
-        string auditAction, CancellationToken cancellationToken)
+        string auditAction, CancellationToken cancellationToken, JsonObject? details = null)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var record = await db.Set<SubjectRequest>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -376,7 +381,12 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
             return Outcome<RequestView>.Fail(outcome.Failure!.Value, [.. outcome.Violations]);
         }
         record.Version++;
-        await audit.RecordAsync(actor, auditAction, $"request:{record.Id}", new JsonObject { ["reference"] = record.Reference, ["state"] = record.State }, cancellationToken);
+        var entry = new JsonObject { ["reference"] = record.Reference, ["state"] = record.State };
+        foreach (var (name, value) in details ?? [])
+        {
+            entry[name] = value?.DeepClone();
+        }
+        await audit.RecordAsync(actor, auditAction, $"request:{record.Id}", entry, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -418,14 +428,16 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
     private async Task<RequestView> ViewAsync(SubjectRequest r, CancellationToken cancellationToken)
     {
         var timeline = await db.Set<SubjectRequestEvent>().AsNoTracking().Where(e => e.RequestId == r.Id).ToListAsync(cancellationToken);
-        var agent = r.AgentEncrypted is null ? null : JsonNode.Parse(keys.Decrypt(r.AgentEncrypted, IdentityPurpose));
+        var proof = await ProofOfAsync(r, cancellationToken);
+        var run = await RunOfAsync(r, cancellationToken);
         var today = deadlines.LocalDate(time.GetUtcNow());
         return new RequestView(r.Id, r.Reference, r.Type, r.Channel, r.State, Identities(r),
             r.DetailsEncrypted is null ? null : keys.Decrypt(r.DetailsEncrypted, IdentityPurpose), r.ReceivedAt, r.ClockStartDate, r.ClockPausedReason,
             r.EffectiveDueDate, r.DueDate, r.ExtendedDueDate, r.ExtensionReason, r.DueDate is { } due ? Deadlines.Target(r.ClockStartDate) : null,
             RequestStates.IsOpen(r.State) && r.EffectiveDueDate < today, r.VerifiedAt, r.VerificationMethod, r.ApprovedAt, r.RefusalGround,
-            r.RefusalReason, r.ClosedAt, agent?["actingFor"]?.GetValue<string>(),
-            timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new RequestTimelineEntry(e.At, e.Actor, e.Kind, e.Summary)).ToList());
+            r.RefusalReason, r.ClosedAt, proof.Agent?.Name,
+            timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new RequestTimelineEntry(e.At, e.Actor, e.Kind, e.Summary)).ToList(),
+            r.ResponseChannel, r.ResponseSentAt, proof.Agent, proof.Required, proof.Checks, proof.Outstanding, run);
     }
 
     /// <summary>DSR023: the right to complain to the supervisory authority, named for the organisation's jurisdiction.</summary>
@@ -448,6 +460,16 @@ public sealed partial class RequestService(DatawardDbContext db, KeyRing keys, A
         RequestTypes.Objection => "objection",
         RequestTypes.Portability => "data portability",
         _ => "automated-decision review",
+    };
+
+    /// <summary>DSR001: how the request reached us, in words.</summary>
+    private static string Via(string channel) => channel switch
+    {
+        "web" => "through the privacy centre",
+        "email" => "by e-mail",
+        "in_person" => "in person",
+        "other" => "by another channel",
+        _ => $"by {channel}",
     };
 
     private static string Long(DateOnly date) => date.ToString("dddd d MMMM yyyy", CultureInfo.InvariantCulture);

@@ -30,7 +30,7 @@ public sealed partial class RequestService
         {
             return Outcome<RequestVerified>.Invalid("code", "That code is not right. Ask for a new code if you need one.", "DSR007");
         }
-        if (RequestStates.IsVerified(record.State))
+        if (RequestStates.IsVerified(record.State) || (record.State == RequestStates.IdentityPending && record.CodeConfirmedAt is not null))
         {
             return Outcome<RequestVerified>.Success(new RequestVerified(record.Reference, record.State, record.EffectiveDueDate));
         }
@@ -44,21 +44,31 @@ public sealed partial class RequestService
             await LogFailedCodeAsync(record, verified.Describe(), cancellationToken);
             return Outcome<RequestVerified>.Fail(verified.Failure!.Value, [.. verified.Violations.Select(v => v with { RuleId = "DSR007" })]);
         }
+        var checks = await db.Set<IdentityCheckRecord>().AsNoTracking().Where(c => c.RequestId == id).ToListAsync(cancellationToken);
+        var complete = IdentityProof.Outstanding(true, record.ProofRequiredAt, record.AgentEncrypted is not null, Proofs(record, checks)).Count == 0;
         var changed = await ChangeAsync(id, actor, (r, now) =>
         {
             if (r.State != RequestStates.IdentityPending)
             {
                 return Task.FromResult(Outcome<bool>.Success(true));
             }
+            r.CodeConfirmedAt = now;
+            // DSR008, DSR009: the code may not be all that is needed: more proof, or an agent's authority.
+            var outstanding = IdentityProof.Outstanding(true, r.ProofRequiredAt, r.AgentEncrypted is not null, Proofs(r, checks));
+            if (outstanding.Count > 0)
+            {
+                Log(r, actor, "code_confirmed", $"The person entered the right code; still waiting for {string.Join(" and ", outstanding.Select(IdentityProof.Describe))}.", now);
+                return Task.FromResult(Outcome<bool>.Success(true));
+            }
             r.State = RequestStates.Verified;
             r.VerifiedAt = now;
-            r.VerificationMethod = "one-time code to the e-mail address on the request";
+            r.VerificationMethod = Trim(VerificationSummary(true, checks.Where(c => c.Outcome == IdentityProof.Passed).Select(c => (c.Kind, c.Method))), 500);
             r.VerifiedBy = "subject";
             Log(r, actor, "verified", "Identity confirmed with the e-mailed code.", now);
             Restart(r, now, actor, "Identity confirmed; the clock restarts from today.");
             AfterVerified(r, actor, now);
             return Task.FromResult(Outcome<bool>.Success(true));
-        }, "requests.verified", cancellationToken);
+        }, complete ? "requests.verified" : "requests.code_confirmed", cancellationToken);
         return changed.Succeeded
             ? Outcome<RequestVerified>.Success(new RequestVerified(changed.Value!.Reference, changed.Value.State, changed.Value.DueAt))
             : Outcome<RequestVerified>.Fail(changed.Failure!.Value, [.. changed.Violations]);

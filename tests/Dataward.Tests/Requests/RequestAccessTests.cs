@@ -301,6 +301,8 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         (await access.RunDueAsync()).ShouldBe(0);
         var view = await Json(await dpo.GetAsync($"/api/requests/{id}"));
         view.GetProperty("state").GetString().ShouldBe("in_progress", "paused, not failed");
+        view.GetProperty("run").GetProperty("status").GetString().ShouldBe("paused");
+        view.GetProperty("run").GetProperty("lastError").GetString()!.ShouldContain("could not be read");
         var failure = view.GetProperty("timeline").EnumerateArray().Last(e => e.GetProperty("kind").GetString() == "run_failed").GetProperty("summary").GetString()!;
         failure.ShouldContain("could not be read");
         failure.ShouldContain("tried again");

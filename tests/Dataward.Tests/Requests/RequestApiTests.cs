@@ -178,7 +178,10 @@ public abstract partial class RequestApiTests(StorageProvider provider) : AppTes
     [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"not-an-address\"}}", "identities.email")]
     [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"channel\":\"pigeon\"}", "channel")]
     [InlineData("{\"type\":\"access\",\"identities\":{\"customer_id\":\"C-1\"}}", "identities.email")]
-    [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"actingFor\":\"Ana\"}", "authority")]
+    [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"actingFor\":\"Ana\",\"agentRelationship\":\"neighbour\"}", "agentRelationship")]
+    [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"authority\":\"letter\"}", "actingFor")]
+    [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"requireProof\":\"ID\",\"identityChecked\":\"seen\"}", "requireProof")]
+    [InlineData("{\"type\":\"access\",\"identities\":{\"email\":\"a@b.c\"},\"replyChannel\":\"fax\"}", "replyChannel")]
     public async Task Bad_requests_are_refused_naming_the_field_and_nothing_is_stored(string body, string field)
     {
         var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);

@@ -13,7 +13,7 @@ namespace Dataward.Platform.Email;
 public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOptions> options, KeyRing keys, TimeProvider time, ILogger<EmailOutbox> logger)
 {
     public const int MaxAttempts = 8;
-    private const string RecipientPurpose = "email.to";
+    internal const string RecipientPurpose = "email.to";
 
     /// <summary>Adds a message to the caller's unit of work; it is sent once the caller's transaction commits.</summary>
     public void Enqueue(string to, string subject, string body, string purpose)

@@ -1353,6 +1353,56 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("erasure_policy", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Requests.IdentityCheckRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checked_at");
+
+                    b.Property<string>("CheckedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("checked_by");
+
+                    b.Property<string>("DescriptionEncrypted")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description_encrypted");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("method");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestId", "CheckedAt");
+
+                    b.ToTable("request_identity_checks", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Requests.RequestAccessRecord", b =>
                 {
                     b.Property<Guid>("RequestId")
@@ -1663,6 +1713,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("closed_at");
 
+                    b.Property<DateTimeOffset?>("CodeConfirmedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("code_confirmed_at");
+
                     b.Property<string>("DetailsEncrypted")
                         .HasColumnType("text")
                         .HasColumnName("details_encrypted");
@@ -1689,6 +1743,20 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("identities_encrypted");
 
+                    b.Property<DateTimeOffset?>("ProofRequiredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("proof_required_at");
+
+                    b.Property<string>("ProofRequiredBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("proof_required_by");
+
+                    b.Property<string>("ProofRequiredReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("proof_required_reason");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
@@ -1712,6 +1780,18 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("refusal_reason");
+
+                    b.Property<string>("ReplyLetterEncrypted")
+                        .HasColumnType("text")
+                        .HasColumnName("reply_letter_encrypted");
+
+                    b.Property<string>("ResponseChannel")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasDefaultValue("email")
+                        .HasColumnName("response_channel");
 
                     b.Property<DateTimeOffset?>("ResponseSentAt")
                         .HasColumnType("timestamp with time zone")
@@ -2009,6 +2089,15 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.HasOne("Dataward.Breaches.Breach", null)
                         .WithMany()
                         .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Requests.IdentityCheckRecord", b =>
+                {
+                    b.HasOne("Dataward.Requests.SubjectRequest", null)
+                        .WithMany()
+                        .HasForeignKey("RequestId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

@@ -1347,6 +1347,56 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("erasure_policy", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Requests.IdentityCheckRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CheckedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("checked_at");
+
+                    b.Property<string>("CheckedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("checked_by");
+
+                    b.Property<string>("DescriptionEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description_encrypted");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("method");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestId", "CheckedAt");
+
+                    b.ToTable("request_identity_checks", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Requests.RequestAccessRecord", b =>
                 {
                     b.Property<Guid>("RequestId")
@@ -1657,6 +1707,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("closed_at");
 
+                    b.Property<long?>("CodeConfirmedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_confirmed_at");
+
                     b.Property<string>("DetailsEncrypted")
                         .HasColumnType("TEXT")
                         .HasColumnName("details_encrypted");
@@ -1683,6 +1737,20 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("identities_encrypted");
 
+                    b.Property<long?>("ProofRequiredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("proof_required_at");
+
+                    b.Property<string>("ProofRequiredBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("proof_required_by");
+
+                    b.Property<string>("ProofRequiredReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("proof_required_reason");
+
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("received_at");
@@ -1706,6 +1774,18 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT")
                         .HasColumnName("refusal_reason");
+
+                    b.Property<string>("ReplyLetterEncrypted")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reply_letter_encrypted");
+
+                    b.Property<string>("ResponseChannel")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("email")
+                        .HasColumnName("response_channel");
 
                     b.Property<long?>("ResponseSentAt")
                         .HasColumnType("INTEGER")
@@ -1997,6 +2077,15 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.HasOne("Dataward.Breaches.Breach", null)
                         .WithMany()
                         .HasForeignKey("BreachId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Requests.IdentityCheckRecord", b =>
+                {
+                    b.HasOne("Dataward.Requests.SubjectRequest", null)
+                        .WithMany()
+                        .HasForeignKey("RequestId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
