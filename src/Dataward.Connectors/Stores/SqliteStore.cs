@@ -81,6 +81,13 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
             }
             return;
         }
+        if (!clean)
+        {
+            // The failure may be the file itself (moved, deleted, replaced): connections kept here or in the driver's
+            // pool would keep failing on the old file, so none is reused; the next operation opens the path afresh.
+            SqliteConnection.ClearPool(kept.Connection);
+            await CloseIdleAsync();
+        }
         await kept.CloseAsync();
     }
 
