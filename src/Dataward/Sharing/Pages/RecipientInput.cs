@@ -1,0 +1,48 @@
+using Dataward.Domain.Sharing;
+
+namespace Dataward.Sharing.Pages;
+
+/// <summary>The recipient form as posted; translates to and from <see cref="RecipientRequest"/>.</summary>
+public sealed class RecipientInput
+{
+    public string? Name { get; set; }
+    public string? Role { get; set; } = RecipientRoles.Processor;
+    public string? Contact { get; set; }
+    public bool ContractInPlace { get; set; }
+    public DateOnly? ContractDate { get; set; }
+    public List<string> Clauses { get; set; } = [];
+    public string? SubProcessors { get; set; }
+    public string? Countries { get; set; }
+    public string? TransferSafeguard { get; set; } = TransferSafeguards.None;
+    public string? TraReference { get; set; }
+    public DateOnly? TraDate { get; set; }
+    public DateOnly? ReviewDue { get; set; }
+
+    public RecipientRequest ToRequest() => new(Name, Role, Contact, ContractInPlace, ContractDate, new Art28Clauses(
+            Clauses.Contains("a_documentedInstructions"), Clauses.Contains("b_confidentiality"), Clauses.Contains("c_security"), Clauses.Contains("d_subProcessors"),
+            Clauses.Contains("e_assistRights"), Clauses.Contains("f_assistCompliance"), Clauses.Contains("g_deleteOrReturn"), Clauses.Contains("h_auditInfo")),
+        Lines(SubProcessors, '\n'), Lines(Countries, ','), TransferSafeguard, TraReference, TraDate, ReviewDue);
+
+    public static RecipientInput From(RecipientView view)
+    {
+        var missing = view.Art28Clauses.Missing();
+        return new RecipientInput
+        {
+            Name = view.Name,
+            Role = view.Role,
+            Contact = view.Contact,
+            ContractInPlace = view.ContractInPlace,
+            ContractDate = view.ContractDate,
+            Clauses = [.. Pages.RecipientFields.Clauses.Select(c => c.Key).Where(k => !missing.Contains(k))],
+            SubProcessors = string.Join('\n', view.SubProcessors),
+            Countries = string.Join(", ", view.Countries),
+            TransferSafeguard = view.TransferSafeguard,
+            TraReference = view.TraReference,
+            TraDate = view.TraDate,
+            ReviewDue = view.ReviewDue,
+        };
+    }
+
+    private static IReadOnlyList<string> Lines(string? text, char separator) =>
+        (text ?? "").Split(separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
