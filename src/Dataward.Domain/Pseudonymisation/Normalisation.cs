@@ -25,10 +25,11 @@ public static class Normalisation
     public static string Normalise(string value, IdentifierKind kind)
     {
         var text = value.Trim();
-        // NFC once, and only when needed: most identifiers are ASCII, which is always normalised.
-        if (!System.Text.Ascii.IsValid(text) && !text.IsNormalized(NormalizationForm.FormC))
+        // NFC only when needed: most identifiers are ASCII, which is always normalised. With invariant globalization
+        // (Dataward's build) .NET cannot normalise, and the composition table does what NFC does for letters.
+        if (!System.Text.Ascii.IsValid(text))
         {
-            text = text.Normalize(NormalizationForm.FormC);
+            text = text.IsNormalized(NormalizationForm.FormC) ? Composition.Compose(text) : text.Normalize(NormalizationForm.FormC);
         }
         return kind switch
         {

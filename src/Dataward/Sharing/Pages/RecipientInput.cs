@@ -10,7 +10,7 @@ public sealed class RecipientInput
     public string? Contact { get; set; }
     public bool ContractInPlace { get; set; }
     public DateOnly? ContractDate { get; set; }
-    public List<string> Clauses { get; set; } = [];
+    public List<string>? Clauses { get; set; } = [];
     public string? SubProcessors { get; set; }
     public string? Countries { get; set; }
     public string? TransferSafeguard { get; set; } = TransferSafeguards.None;
@@ -18,9 +18,11 @@ public sealed class RecipientInput
     public DateOnly? TraDate { get; set; }
     public DateOnly? ReviewDue { get; set; }
 
-    public RecipientRequest ToRequest() => new(Name, Role, Contact, ContractInPlace, ContractDate, new Art28Clauses(
-            Clauses.Contains("a_documentedInstructions"), Clauses.Contains("b_confidentiality"), Clauses.Contains("c_security"), Clauses.Contains("d_subProcessors"),
-            Clauses.Contains("e_assistRights"), Clauses.Contains("f_assistCompliance"), Clauses.Contains("g_deleteOrReturn"), Clauses.Contains("h_auditInfo")),
+    public RecipientRequest ToRequest() => ToRequest(Clauses ?? []);
+
+    private RecipientRequest ToRequest(List<string> clauses) => new(Name, Role, Contact, ContractInPlace, ContractDate, new Art28Clauses(
+            clauses.Contains("a_documentedInstructions"), clauses.Contains("b_confidentiality"), clauses.Contains("c_security"), clauses.Contains("d_subProcessors"),
+            clauses.Contains("e_assistRights"), clauses.Contains("f_assistCompliance"), clauses.Contains("g_deleteOrReturn"), clauses.Contains("h_auditInfo")),
         Lines(SubProcessors, '\n'), Lines(Countries, ','), TransferSafeguard, TraReference, TraDate, ReviewDue);
 
     public static RecipientInput From(RecipientView view)
