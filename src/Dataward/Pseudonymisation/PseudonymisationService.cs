@@ -205,7 +205,14 @@ public sealed class PseudonymisationService(DatawardDbContext db, KeyRing keyRin
             return Outcome<Pseudonymiser>.Conflict("version", $"Version {key.Version} of '{domain}' was destroyed on {key.DestroyedAt:yyyy-MM-dd}: its pseudonyms can no longer be computed or verified.", "MIN011");
         }
         var bytes = Convert.FromBase64String(keyRing.Decrypt(key.KeyEncrypted, KeyPurpose(domain, key.Version)));
-        return Outcome<Pseudonymiser>.Success(new Pseudonymiser(domain, key.Version, bytes));
+        try
+        {
+            return Outcome<Pseudonymiser>.Success(new Pseudonymiser(domain, key.Version, bytes));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
     }
 
     /// <summary>Computes pseudonyms through the API, e.g. to find one person in pseudonymised data. Whoever may do
@@ -235,7 +242,7 @@ public sealed class PseudonymisationService(DatawardDbContext db, KeyRing keyRin
         {
             return Outcome<PseudonymsResult>.Fail(opened.Failure!.Value, [.. opened.Violations]);
         }
-        var pseudonymiser = opened.Value!;
+        using var pseudonymiser = opened.Value!;
         var pseudonyms = request.Values!.Select(v => pseudonymiser.Pseudonymise(v, kind)).ToList();
         await audit.RecordAsync(actor, "pseudonymisation.pseudonyms_computed", Target(pseudonymiser.Domain),
             new JsonObject { ["domain"] = pseudonymiser.Domain, ["version"] = pseudonymiser.Version, ["count"] = pseudonyms.Count }, cancellationToken);
@@ -262,7 +269,8 @@ public sealed class PseudonymisationService(DatawardDbContext db, KeyRing keyRin
         {
             return Outcome<MatchResult>.Fail(opened.Failure!.Value, [.. opened.Violations]);
         }
-        var matches = opened.Value!.Matches(request.Pseudonym!, request.Value, kind);
+        using var pseudonymiser = opened.Value!;
+        var matches = pseudonymiser.Matches(request.Pseudonym!, request.Value, kind);
         await audit.RecordAsync(actor, "pseudonymisation.pseudonym_matched", Target(domain),
             new JsonObject { ["domain"] = domain, ["version"] = version, ["matches"] = matches }, cancellationToken);
         return Outcome<MatchResult>.Success(new MatchResult(domain, version, matches));

@@ -311,7 +311,11 @@ public sealed class SharingService(DatawardDbContext db, AuditTrail audit, Recip
         public RecipientRecord Recipient => recipient;
         public SharingExtract Extract => extract;
 
-        public ValueTask DisposeAsync() => collection.DisposeAsync();
+        public ValueTask DisposeAsync()
+        {
+            pseudonymiser?.Dispose();
+            return collection.DisposeAsync();
+        }
     }
 
     private async Task<Outcome<PreparedExtract>> PrepareAsync(AgreementRecord agreement, IReadOnlyList<string>? requested, bool gate,
