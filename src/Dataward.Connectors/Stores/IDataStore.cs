@@ -19,6 +19,10 @@ public interface IDataStore : IAsyncDisposable
     Task<IReadOnlyList<StoreRow>> SelectAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<KeyFilter> anyOf,
         CancellationToken cancellationToken = default);
 
+    /// <summary>Every row of <paramref name="table"/> with <paramref name="columns"/>, streamed as the database sends them
+    /// (in primary-key order where the table has one), never held in memory all at once: what extracts read.</summary>
+    IAsyncEnumerable<StoreRow> ReadAllAsync(string table, IReadOnlyList<string> columns, CancellationToken cancellationToken = default);
+
     /// <summary>How many rows <see cref="SelectAsync"/> would return.</summary>
     Task<long> CountAsync(string table, IReadOnlyList<KeyFilter> anyOf, CancellationToken cancellationToken = default);
 

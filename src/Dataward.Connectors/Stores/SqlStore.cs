@@ -193,6 +193,31 @@ public abstract class SqlStore : IDataStore
         return true;
     }
 
+    public async IAsyncEnumerable<StoreRow> ReadAllAsync(string table, IReadOnlyList<string> columns,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var selected = columns.Select(c => ColumnOf(described, c)).ToList();
+        if (selected.Count == 0)
+        {
+            yield break;
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var order = described.PrimaryKey.Count > 0 ? " ORDER BY " + string.Join(", ", described.PrimaryKey.Select(Quote)) : "";
+        command.CommandText = $"SELECT {string.Join(", ", selected.Select(c => Quote(c.Name)))} FROM {QualifiedName(described)}{order}";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var row = new StoreRow();
+            for (var i = 0; i < selected.Count; i++)
+            {
+                row[selected[i].Name] = reader.IsDBNull(i) ? null : Read(reader, i, selected[i]);
+            }
+            yield return row;
+        }
+    }
+
     public async Task<long> CountAsync(string table, IReadOnlyList<KeyFilter> anyOf, CancellationToken cancellationToken = default)
     {
         var described = await TableAsync(table, cancellationToken);

@@ -23,6 +23,8 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         $"/requests/{Missing}/plan", "/connections", "/privacy/requests", $"/privacy/requests/{Missing}", $"/privacy/requests/{Missing}/download",
         $"/privacy/requests/{Missing}/package?t=" + new string('a', 3000),
         "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
+        "/recipients", $"/recipients/{Missing}", "/sharing", "/sharing/exports", "/sharing/DSA-2026-0001", "/sharing/" + new string('d', 500),
+        "/sharing/..%2F..%2Fetc", "/pseudonymisation",
     ];
 
     [Theory]

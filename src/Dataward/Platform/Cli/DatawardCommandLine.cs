@@ -35,6 +35,8 @@ public static class DatawardCommandLine
             Register.RegisterCommands.Create(),
             Datasets.DatasetCommands.Create(),
             Requests.RequestCommands.Create(),
+            Pseudonymisation.PseudonymisationCommands.Create(),
+            Sharing.SharingCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

@@ -58,4 +58,17 @@ public static class Policies
 
     /// <summary>Triage, assessment, decisions, notifications and closure of breaches: Administrator and DPO.</summary>
     public const string HandleBreaches = nameof(HandleBreaches);
+
+    /// <summary><c>keys.manage</c>: pseudonymisation key domains, rotation, destruction, and computing pseudonyms of
+    /// given values (which links values to pseudonyms): Administrator and DPO.</summary>
+    public const string ManageKeys = nameof(ManageKeys);
+
+    /// <summary>Putting values in the tokenisation vault: Administrator, DPO and Staff.</summary>
+    public const string Tokenise = nameof(Tokenise);
+
+    /// <summary><c>vault.detokenise</c>: reading a value back out of the vault (MIN013): the DPO only.</summary>
+    public const string Detokenise = nameof(Detokenise);
+
+    /// <summary><c>share.export</c>: producing an extract for a recipient: Administrator and DPO.</summary>
+    public const string ShareExport = nameof(ShareExport);
 }

@@ -13,6 +13,8 @@ using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
 using Dataward.Breaches;
+using Dataward.Pseudonymisation;
+using Dataward.Sharing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -135,7 +137,11 @@ public static class DatawardApp
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReportBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
-            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ManageKeys, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.Tokenise, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.Detokenise, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ShareExport, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -210,6 +216,9 @@ public static class DatawardApp
         services.AddSingleton<Connections.OpenStores>();
         services.AddSingleton<Connections.DatasetPlans>();
         services.AddScoped<Breaches.BreachService>();
+        services.AddScoped<Pseudonymisation.PseudonymisationService>();
+        services.AddScoped<Sharing.RecipientService>();
+        services.AddScoped<Sharing.SharingService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -264,6 +273,9 @@ public static class DatawardApp
         api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapBreachEndpoints();
+        api.MapPseudonymisationEndpoints();
+        api.MapRecipientEndpoints();
+        api.MapSharingEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

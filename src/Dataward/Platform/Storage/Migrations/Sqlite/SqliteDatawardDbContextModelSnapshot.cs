@@ -1084,6 +1084,118 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("verification_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Pseudonymisation.PseudonymDomain", b =>
+                {
+                    b.Property<string>("Domain")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("purpose");
+
+                    b.HasKey("Domain");
+
+                    b.ToTable("pseudonym_domains", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Pseudonymisation.PseudonymKey", b =>
+                {
+                    b.Property<string>("Domain")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("DestroyReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destroy_reason");
+
+                    b.Property<long?>("DestroyedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("destroyed_at");
+
+                    b.Property<string>("DestroyedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destroyed_by");
+
+                    b.Property<string>("KeyEncrypted")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_encrypted");
+
+                    b.Property<int>("Normalisation")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("normalisation");
+
+                    b.HasKey("Domain", "Version");
+
+                    b.ToTable("pseudonym_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Pseudonymisation.VaultEntry", b =>
+                {
+                    b.Property<string>("Token")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain");
+
+                    b.Property<string>("ValueEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value_encrypted");
+
+                    b.HasKey("Token");
+
+                    b.HasIndex("Domain");
+
+                    b.ToTable("pseudonym_vault", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Register.ActivityRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1890,6 +2002,305 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("request_events", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Sharing.AgreementRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activity_id");
+
+                    b.Property<string>("Collection")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("collection");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Dataset")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dataset");
+
+                    b.Property<string>("Fields")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("fields");
+
+                    b.Property<bool>("InvolvesSale")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("involves_sale");
+
+                    b.Property<int>("K")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("k");
+
+                    b.Property<string>("KeyDomain")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_domain");
+
+                    b.Property<string>("QuasiIdentifiers")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("quasi_identifiers");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("recipient_id");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
+                    b.Property<DateOnly?>("ReviewDue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("review_due");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Terms")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("terms");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RecipientId");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("sharing_agreements", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Sharing.ExportRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<Guid>("AgreementId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agreement_id");
+
+                    b.Property<string>("AgreementReference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("agreement_reference");
+
+                    b.Property<int>("AgreementVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("agreement_version");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bytes");
+
+                    b.Property<string>("Destination")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destination");
+
+                    b.Property<string>("Fields")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("fields");
+
+                    b.Property<long>("FinishedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<string>("KeyDomain")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_domain");
+
+                    b.Property<int?>("KeyVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("key_version");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("label");
+
+                    b.Property<long>("Records")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("records");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<long?>("SmallestGroup")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("smallest_group");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<int?>("TargetK")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("target_k");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FinishedAt");
+
+                    b.HasIndex("AgreementId", "FinishedAt");
+
+                    b.ToTable("sharing_exports", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Sharing.RecipientRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Art28Clauses")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("art28_clauses");
+
+                    b.Property<string>("ContactEncrypted")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("contact_encrypted");
+
+                    b.Property<DateOnly?>("ContractDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("contract_date");
+
+                    b.Property<bool>("ContractInPlace")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("contract_in_place");
+
+                    b.Property<string>("Countries")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("countries");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("NameKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name_key");
+
+                    b.Property<DateOnly>("ReviewDue")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("review_due");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
+
+                    b.Property<string>("SubProcessors")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sub_processors");
+
+                    b.Property<DateOnly?>("TraDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tra_date");
+
+                    b.Property<string>("TraReference")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tra_reference");
+
+                    b.Property<string>("TransferSafeguard")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("transfer_safeguard");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NameKey")
+                        .IsUnique();
+
+                    b.ToTable("sharing_recipients", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -2081,6 +2492,15 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Dataward.Pseudonymisation.PseudonymKey", b =>
+                {
+                    b.HasOne("Dataward.Pseudonymisation.PseudonymDomain", null)
+                        .WithMany()
+                        .HasForeignKey("Domain")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dataward.Requests.IdentityCheckRecord", b =>
                 {
                     b.HasOne("Dataward.Requests.SubjectRequest", null)
@@ -2131,6 +2551,24 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.HasOne("Dataward.Requests.SubjectRequest", null)
                         .WithMany()
                         .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Sharing.AgreementRecord", b =>
+                {
+                    b.HasOne("Dataward.Sharing.RecipientRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RecipientId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Sharing.ExportRecord", b =>
+                {
+                    b.HasOne("Dataward.Sharing.AgreementRecord", null)
+                        .WithMany()
+                        .HasForeignKey("AgreementId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
