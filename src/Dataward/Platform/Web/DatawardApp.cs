@@ -13,6 +13,7 @@ using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
 using Dataward.Breaches;
+using Dataward.Retention;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -206,6 +207,10 @@ public static class DatawardApp
         services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Breaches.BreachService>();
+        services.AddScoped<Retention.RetentionService>();
+        services.AddScoped<Retention.RetentionSweeps>();
+        services.AddSingleton<Retention.RetentionSweepHooks>();
+        services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -217,6 +222,8 @@ public static class DatawardApp
             services.AddHostedService<Register.ReviewReminderJob>();
             services.AddHostedService<Requests.RequestAccessJob>();
             services.AddHostedService<Requests.RequestExecutionJob>();
+            services.AddHostedService<Retention.RetentionSweepJob>();
+            services.AddHostedService<Retention.RetentionReviewReminderJob>();
         }
     }
 
@@ -260,6 +267,7 @@ public static class DatawardApp
         api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapBreachEndpoints();
+        api.MapRetentionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
