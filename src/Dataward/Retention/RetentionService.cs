@@ -449,6 +449,10 @@ public sealed partial class RetentionService(DatawardDbContext db, RegisterServi
     private async Task<Outcome<CheckedRule>> CheckAsync(RetentionRuleDraft draft, RetentionRuleRecord? existing, CancellationToken cancellationToken)
     {
         var violations = RetentionRules.Validate(draft);
+        if (draft.Name is { } name && await db.Set<RetentionRuleRecord>().AnyAsync(r => r.Name == name && r.Id != (existing == null ? Guid.Empty : existing.Id), cancellationToken))
+        {
+            return Outcome<CheckedRule>.Conflict("name", $"A rule named '{name}' exists already.");
+        }
         if (draft.Category is { } category && (await register.TaxonomyAsync(cancellationToken)).Unknown(TaxonomyKind.DataCategories, category, "category") is { } unknown)
         {
             violations.Add(unknown);
