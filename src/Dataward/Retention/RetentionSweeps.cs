@@ -47,6 +47,10 @@ public sealed record SweepView(Guid Id, string Kind, bool DryRun, string Trigger
 public sealed record ErasureLedgerEntry(Guid RuleId, string RuleName, string Dataset, string Collection, string Action, long Rows, long Replayed,
     DateTimeOffset FirstAppliedAt, DateTimeOffset LastAppliedAt);
 
+/// <summary>One sweep of one rule, for the rule's page: the latest dry run of its current version is what the DPO
+/// checks before applying it (MIN002).</summary>
+public sealed record RuleSweepView(Guid SweepId, string Kind, bool DryRun, string Trigger, DateTimeOffset StartedAt, SweepRuleView Counts);
+
 /// <summary>Rows changed per rule and UTC day by applying sweeps, for the sweep history chart.</summary>
 public sealed record ErasedPerDay(Guid RuleId, string RuleName, DateOnly Day, long Rows);
 
@@ -82,6 +86,16 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     {
         var sweep = await db.Set<RetentionSweep>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
         return sweep is null ? null : View(sweep, await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => r.SweepId == id).ToListAsync(cancellationToken));
+    }
+
+    /// <summary>The latest sweeps of one rule, newest first.</summary>
+    public async Task<IReadOnlyList<RuleSweepView>> RuleHistoryAsync(Guid ruleId, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        var items = await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => r.RuleId == ruleId).ToListAsync(cancellationToken);
+        var ids = items.Select(i => i.SweepId).ToList();
+        var sweeps = await db.Set<RetentionSweep>().AsNoTracking().Where(s => ids.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
+        return [.. items.Select(i => (Item: i, Sweep: sweeps[i.SweepId])).OrderByDescending(x => x.Sweep.StartedAt).ThenByDescending(x => x.Sweep.Id)
+            .Take(limit).Select(x => new RuleSweepView(x.Sweep.Id, x.Sweep.Kind, x.Sweep.DryRun, x.Sweep.Trigger, x.Sweep.StartedAt, View(x.Sweep, [x.Item]).Rules[0]))];
     }
 
     /// <summary>Starts a sweep and runs it to the end (or to a pause). Applying needs a dry run of each rule's current

@@ -23,6 +23,9 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         $"/requests/{Missing}/plan", "/connections", "/privacy/requests", $"/privacy/requests/{Missing}", $"/privacy/requests/{Missing}/download",
         $"/privacy/requests/{Missing}/package?t=" + new string('a', 3000),
         "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
+        "/retention", "/retention/new", $"/retention/{Missing}", $"/retention/{Missing}?saved=1", $"/retention/{Missing}/edit", "/retention/print",
+        "/retention/sweeps", "/retention/sweeps?from=notadate&to=%00", "/retention/sweeps?from=2026-12-01&to=2026-01-01",
+        "/retention/sweeps?from=0001-01-01&to=9999-12-31", $"/retention/sweeps/{Missing}", "/retention/holds", "/retention/erasures",
     ];
 
     [Theory]
