@@ -146,7 +146,9 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
         var hold = await Json(await dpo.PostAsJsonAsync("/api/retention/holds", new
         {
-            identity = "Jane@Example.com", reason = "Employment tribunal claim 2026/114", matterRef = "ET-2026-114",
+            identity = "Jane@Example.com",
+            reason = "Employment tribunal claim 2026/114",
+            matterRef = "ET-2026-114",
         }));
         hold.GetProperty("active").GetBoolean().ShouldBeTrue();
         var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);
@@ -267,7 +269,9 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         await SweepAsync(dpo, dryRun: true);
         (await dpo.PostAsJsonAsync("/api/connections", new
         {
-            key = "shop", kind = "postgres", connectionString = "Host=127.0.0.1;Port=1;Database=x;Username=u;Password=sekrit;Timeout=2",
+            key = "shop",
+            kind = "postgres",
+            connectionString = "Host=127.0.0.1;Port=1;Database=x;Username=u;Password=sekrit;Timeout=2",
             datasets = new[] { FidesExampleDatabase.DatasetKey },
         })).EnsureSuccessStatusCode();
 
@@ -278,7 +282,9 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         stopped.ToString().ShouldNotContain("sekrit");
         (await dpo.PostAsJsonAsync("/api/connections", new
         {
-            key = "shop", kind = Provider == StorageProvider.Postgres ? "postgres" : "sqlite", connectionString = shop.ConnectionString,
+            key = "shop",
+            kind = Provider == StorageProvider.Postgres ? "postgres" : "sqlite",
+            connectionString = shop.ConnectionString,
             datasets = new[] { FidesExampleDatabase.DatasetKey },
         })).EnsureSuccessStatusCode();
         async Task<int> RunDueAsync()
@@ -374,8 +380,14 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         await DeleteLoginsByPolicyAsync(dpo);
         var rule = (await dpo.PostAsJsonAsync("/api/retention/rules", new
         {
-            name = "Logins", dataset = FidesExampleDatabase.DatasetKey, collection = "login", triggerField = "time", period = "P2Y", action = "erase",
-            reason = "Business need", schedule = "0 2 * * *",
+            name = "Logins",
+            dataset = FidesExampleDatabase.DatasetKey,
+            collection = "login",
+            triggerField = "time",
+            period = "P2Y",
+            action = "erase",
+            reason = "Business need",
+            schedule = "0 2 * * *",
         }));
         rule.EnsureSuccessStatusCode();
         async Task<int> RunDueAsync()

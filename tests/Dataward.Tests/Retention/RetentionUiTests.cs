@@ -86,7 +86,10 @@ public sealed class RetentionUiTests() : AppTest(StorageProvider.Sqlite)
         await ui.SignInAsync("dpo@example.org");
         var placed = await (await ui.SubmitAsync("/retention/holds", "place", new Dictionary<string, string>
         {
-            ["Input.IdentityKind"] = "email", ["Input.Identity"] = "jane@example.com", ["Input.Reason"] = "Tribunal claim", ["Input.MatterRef"] = "ET-7",
+            ["Input.IdentityKind"] = "email",
+            ["Input.Identity"] = "jane@example.com",
+            ["Input.Reason"] = "Tribunal claim",
+            ["Input.MatterRef"] = "ET-7",
             ["Input.Until"] = "",
         })).Content.ReadAsStringAsync();
         placed.ShouldContain("Hold placed");
