@@ -11,5 +11,11 @@ if (args is [var requests, ..] && RequestsCommands.Verbs.Contains(requests))
 {
     return await RequestsCommands.RunAsync(args);
 }
+if (args is [Dataward.Benchmarks.Retention.RetentionSweepScenario.Verb, ..])
+{
+    var parsed = new System.CommandLine.RootCommand("Dataward benchmark scenarios") { Dataward.Benchmarks.Retention.RetentionSweepScenario.Create() }.Parse(args);
+    var exit = await parsed.InvokeAsync();
+    return parsed.Errors.Count > 0 ? 2 : exit;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Dataward.Benchmarks.AuditAppendBenchmarks).Assembly).Run(args);
 return 0;

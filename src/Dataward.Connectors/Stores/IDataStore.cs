@@ -34,7 +34,20 @@ public interface IDataStore : IAsyncDisposable
     /// <summary>Deletes the rows named by their primary key, in one transaction; returns the number deleted.</summary>
     Task<int> DeleteAsync(string table, IReadOnlyList<string> keyColumns, IReadOnlyList<IReadOnlyList<object?>> keys,
         CancellationToken cancellationToken = default);
+
+    /// <summary>One page of a keyset scan, as retention sweeps read a large table: up to <paramref name="limit"/> rows in
+    /// <paramref name="keyColumns"/> order after the key <paramref name="after"/> (null: from the start), only those
+    /// whose <see cref="ColumnBound.Column"/> holds a value below <see cref="ColumnBound.Value"/> when a bound is given
+    /// (null never is). Each page is one indexed statement, however far into the table it starts.</summary>
+    Task<IReadOnlyList<StoreRow>> SelectPageAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns,
+        IReadOnlyList<object?>? after, int limit, ColumnBound? below = null, CancellationToken cancellationToken = default);
+
+    /// <summary>How many rows of <paramref name="table"/> hold null in <paramref name="column"/>.</summary>
+    Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Rows whose <paramref name="Column"/> is below <paramref name="Value"/> (converted to the column's kind).</summary>
+public sealed record ColumnBound(string Column, object Value);
 
 /// <summary>A row read from a store: column name to value, in the order the columns were asked for.</summary>
 public sealed class StoreRow : OrderedDictionary<string, object?>

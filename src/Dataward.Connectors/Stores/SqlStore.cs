@@ -330,6 +330,67 @@ public abstract class SqlStore : IDataStore
         return deleted;
     }
 
+    public async Task<IReadOnlyList<StoreRow>> SelectPageAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns,
+        IReadOnlyList<object?>? after, int limit, ColumnBound? below = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var described = await TableAsync(table, cancellationToken);
+        var selected = columns.Select(c => ColumnOf(described, c)).ToList();
+        var keys = keyColumns.Select(k => ColumnOf(described, k)).ToList();
+        if (keys.Count == 0)
+        {
+            throw new ArgumentException("A keyset scan orders rows by their primary key; name its columns.", nameof(keyColumns));
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (below is not null)
+        {
+            var column = ColumnOf(described, below.Column);
+            if (!StoreValues.TryCoerce(below.Value, column.Kind, out var bound))
+            {
+                throw new ArgumentException($"The bound does not fit column '{column.Name}' ({column.DataType}).", nameof(below));
+            }
+            where.Add($"{Quote(column.Name)} < {Bind(command, bound, column)}");
+        }
+        if (after is not null)
+        {
+            if (CoercedKeys([after], keys) is not [var key])
+            {
+                throw new ArgumentException("The key to continue after does not fit the key columns.", nameof(after));
+            }
+            // A row-value comparison, (a, b) > (x, y), which both SQLite and PostgreSQL answer from the primary key's index.
+            where.Add(keys.Count == 1
+                ? $"{Quote(keys[0].Name)} > {Bind(command, key[0], keys[0])}"
+                : $"({string.Join(", ", keys.Select(k => Quote(k.Name)))}) > ({string.Join(", ", keys.Select((k, i) => Bind(command, key[i], k)))})");
+        }
+        command.CommandText = $"SELECT {string.Join(", ", selected.Select(c => Quote(c.Name)))} FROM {QualifiedName(described)}" +
+            (where.Count > 0 ? $" WHERE {string.Join(" AND ", where)}" : "") +
+            $" ORDER BY {string.Join(", ", keys.Select(k => Quote(k.Name)))} LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var rows = new List<StoreRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var row = new StoreRow();
+            for (var i = 0; i < selected.Count; i++)
+            {
+                row[selected[i].Name] = reader.IsDBNull(i) ? null : Read(reader, i, selected[i]);
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    public async Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default)
+    {
+        var described = await TableAsync(table, cancellationToken);
+        var counted = ColumnOf(described, column);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {QualifiedName(described)} WHERE {Quote(counted.Name)} IS NULL";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public virtual ValueTask DisposeAsync()
     {
         describing.Dispose();

@@ -233,7 +233,7 @@ public static class AccessPackage
 
     private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)v)]);
 
-    private static string RetentionText(Retention? r) => r switch
+    private static string RetentionText(Domain.Register.Retention? r) => r switch
     {
         null => "Not recorded",
         { Period: { } period } => $"{Period(period)}{(r.Trigger is null ? "" : $" from {r.Trigger}")}",

@@ -25,6 +25,9 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
         "/recipients", $"/recipients/{Missing}", "/sharing", "/sharing/exports", "/sharing/DSA-2026-0001", "/sharing/" + new string('d', 500),
         "/sharing/..%2F..%2Fetc", "/pseudonymisation",
+        "/retention", "/retention/new", $"/retention/{Missing}", $"/retention/{Missing}?saved=1", $"/retention/{Missing}/edit", "/retention/print",
+        "/retention/sweeps", "/retention/sweeps?from=notadate&to=%00", "/retention/sweeps?from=2026-12-01&to=2026-01-01",
+        "/retention/sweeps?from=0001-01-01&to=9999-12-31", $"/retention/sweeps/{Missing}", "/retention/holds", "/retention/erasures",
     ];
 
     [Theory]

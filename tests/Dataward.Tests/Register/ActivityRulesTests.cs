@@ -19,7 +19,7 @@ public sealed class ActivityRulesTests
         LawfulBasis = LawfulBases.Contract,
         LawfulBasisDetail = "Account terms",
         Sources = ["account-application-form"],
-        Retention = new Retention(Period: "P6Y", Trigger: "account closed"),
+        Retention = new Domain.Register.Retention(Period: "P6Y", Trigger: "account closed"),
     };
 
     private static IReadOnlyList<Violation> Validate(ProcessingActivity activity, Organisation? organisation = null,
@@ -151,10 +151,10 @@ public sealed class ActivityRulesTests
     public void REG011_an_active_activity_has_a_retention_rule()
     {
         ShouldFail(Validate(Valid with { Retention = null }), "REG011", "retention");
-        ShouldFail(Validate(Valid with { Retention = new Retention(Period: "P6Y") }), "REG011", "retention.trigger");
-        ShouldFail(Validate(Valid with { Retention = new Retention(Period: "six years", Trigger: "closure") }), "REG011", "retention.period");
+        ShouldFail(Validate(Valid with { Retention = new Domain.Register.Retention(Period: "P6Y") }), "REG011", "retention.trigger");
+        ShouldFail(Validate(Valid with { Retention = new Domain.Register.Retention(Period: "six years", Trigger: "closure") }), "REG011", "retention.period");
         Validate(Valid with { Status = ActivityStatus.Draft, Retention = null }).ShouldBeEmpty();
-        Validate(Valid with { Retention = new Retention(Criteria: "Until the claim is settled", Trigger: "claim opened") }).ShouldBeEmpty();
+        Validate(Valid with { Retention = new Domain.Register.Retention(Criteria: "Until the claim is settled", Trigger: "claim opened") }).ShouldBeEmpty();
     }
 
     [Fact]

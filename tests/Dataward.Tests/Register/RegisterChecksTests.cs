@@ -58,7 +58,7 @@ public sealed class RegisterChecksTests
             Recipients = [new Recipient("Mailer Inc", "processor")],
             Dpia = new Dpia(Required: true, Status: "inProgress"),
             AutomatedDecisionMaking = new AutomatedDecisionMaking(Exists: true),
-            Retention = new Retention(Period: "P6Y", Trigger: "closure", AdheresToPolicy: false),
+            Retention = new Domain.Register.Retention(Period: "P6Y", Trigger: "closure", AdheresToPolicy: false),
         }, Created);
         findings.Select(f => f.RuleId).Order().ShouldBe(["REG015", "REG016", "REG017", "REG020"]);
         findings.ShouldAllBe(f => f.Level == CheckLevel.Warning);

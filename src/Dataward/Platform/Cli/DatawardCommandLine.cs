@@ -37,6 +37,7 @@ public static class DatawardCommandLine
             Requests.RequestCommands.Create(),
             Pseudonymisation.PseudonymisationCommands.Create(),
             Sharing.SharingCommands.Create(),
+            Retention.RetentionCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

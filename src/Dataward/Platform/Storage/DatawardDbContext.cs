@@ -54,6 +54,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Breaches.BreachConfiguration.Configure(builder);
         Pseudonymisation.VaultEntry.Configure(builder);
         Sharing.SharingConfiguration.Configure(builder);
+        Retention.RetentionConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

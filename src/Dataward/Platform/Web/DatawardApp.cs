@@ -15,6 +15,7 @@ using Dataward.Connections;
 using Dataward.Breaches;
 using Dataward.Pseudonymisation;
 using Dataward.Sharing;
+using Dataward.Retention;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -219,6 +220,10 @@ public static class DatawardApp
         services.AddScoped<Pseudonymisation.PseudonymisationService>();
         services.AddScoped<Sharing.RecipientService>();
         services.AddScoped<Sharing.SharingService>();
+        services.AddScoped<Retention.RetentionService>();
+        services.AddScoped<Retention.RetentionSweeps>();
+        services.AddSingleton<Retention.RetentionSweepHooks>();
+        services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -230,6 +235,8 @@ public static class DatawardApp
             services.AddHostedService<Register.ReviewReminderJob>();
             services.AddHostedService<Requests.RequestAccessJob>();
             services.AddHostedService<Requests.RequestExecutionJob>();
+            services.AddHostedService<Retention.RetentionSweepJob>();
+            services.AddHostedService<Retention.RetentionReviewReminderJob>();
         }
     }
 
@@ -276,6 +283,7 @@ public static class DatawardApp
         api.MapPseudonymisationEndpoints();
         api.MapRecipientEndpoints();
         api.MapSharingEndpoints();
+        api.MapRetentionEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

@@ -72,7 +72,7 @@ public sealed class ActivityForm
         Transfers = Lines(Transfers).Select(line => Parts(line, 5) is var p ? new Transfer(Country: p[0], Mechanism: p[1], Derogation: p[2], DocumentLink: p[3], Recipient: p[4]) : null!).ToList(),
         Retention = Text(RetentionPeriod) is null && Text(RetentionCriteria) is null && Text(RetentionTrigger) is null && Text(RetentionPolicyLink) is null
             ? null
-            : new Retention(Text(RetentionPeriod), Text(RetentionCriteria), Text(RetentionTrigger), Text(RetentionPolicyLink)),
+            : new Domain.Register.Retention(Text(RetentionPeriod), Text(RetentionCriteria), Text(RetentionTrigger), Text(RetentionPolicyLink)),
         SecurityMeasures = Text(SecurityMeasures),
         AutomatedDecisionMaking = AutomatedDecisions ? new AutomatedDecisionMaking(true, Text(AutomatedLogic), Text(AutomatedGround)) : null,
         Systems = Keys(Systems),

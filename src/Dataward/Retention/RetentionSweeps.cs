@@ -1,0 +1,917 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dataward.Audit;
+using Dataward.Connections;
+using Dataward.Connectors.Datasets;
+using Dataward.Connectors.Execution;
+using Dataward.Connectors.Masking;
+using Dataward.Connectors.Planning;
+using Dataward.Connectors.Stores;
+using Dataward.Domain;
+using Dataward.Domain.Requests;
+using Dataward.Domain.Retention;
+using Dataward.Platform.Security;
+using Dataward.Platform.Storage;
+using Dataward.Requests;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Dataward.Retention;
+
+/// <summary>A sweep as the API takes it: a dry run unless <c>dryRun</c> is false (the safe default), over every active
+/// rule or the ones named.</summary>
+public sealed record SweepRequest(bool DryRun = true, IReadOnlyList<Guid>? Rules = null);
+
+/// <summary>Rows a sweep left alone, by reason (MIN003): a legal hold, a pending request, already erased by this rule, or
+/// a trigger value that is not a date.</summary>
+public sealed record SkippedCounts(long LegalHold, long PendingRequest, long AlreadyErased, long UnreadableTrigger)
+{
+    public long Total => LegalHold + PendingRequest + AlreadyErased + UnreadableTrigger;
+}
+
+/// <summary>One rule and collection of a sweep (MIN005): expired rows found (<c>matched</c>), rows changed, rows whose
+/// trigger is empty (<c>untriggered</c>, MIN007, never expired), skipped by reason, failed, and <c>outstanding</c>: what
+/// a dry run would change, or a review rule flags.</summary>
+public sealed record SweepRuleView(Guid RuleId, string RuleName, int RuleVersion, string Dataset, string Collection, string Action, string Status,
+    long Matched, long Changed, long Untriggered, SkippedCounts Skipped, long Failed, long Outstanding, int Batches, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt, string? Note, string? Error);
+
+public sealed record SweepView(Guid Id, string Kind, bool DryRun, string Trigger, string Actor, string Status, DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt, int Attempts, string? Error, DateTimeOffset? NextAttemptAt, IReadOnlyList<SweepRuleView> Rules);
+
+/// <summary>The erasure ledger (MIN008) by rule and collection: how many rows each rule erased, and how many of those a
+/// replay has applied again.</summary>
+public sealed record ErasureLedgerEntry(Guid RuleId, string RuleName, string Dataset, string Collection, string Action, long Rows, long Replayed,
+    DateTimeOffset FirstAppliedAt, DateTimeOffset LastAppliedAt);
+
+/// <summary>One sweep of one rule, for the rule's page: the latest dry run of its current version is what the DPO
+/// checks before applying it (MIN002).</summary>
+public sealed record RuleSweepView(Guid SweepId, string Kind, bool DryRun, string Trigger, DateTimeOffset StartedAt, SweepRuleView Counts);
+
+/// <summary>Rows changed per rule and UTC day by applying sweeps, for the sweep history chart.</summary>
+public sealed record ErasedPerDay(Guid RuleId, string RuleName, DateOnly Day, long Rows);
+
+/// <summary>Seams where tests stop a sweep: <c>pending</c> (a batch's fingerprints are saved, nothing applied yet),
+/// <c>applied</c> (the connected database committed, the checkpoint is not saved) and <c>saved</c>.</summary>
+public sealed class RetentionSweepHooks
+{
+    public Func<string, RetentionSweepRule, CancellationToken, Task>? At { get; set; }
+}
+
+/// <summary>Sweeps (issue 6 point 2): find expired rows through the connected datasets, skip held and requested people,
+/// and erase, anonymise or flag them in batches, each batch one transaction in the connected database with a checkpoint
+/// here, so an interrupted sweep resumes without applying anything twice (MIN002-MIN005, MIN007, MIN008).</summary>
+public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionService schedule, ConnectionService connections, RequestService requests,
+    ErasurePolicyService erasurePolicy, KeyRing keys, AuditTrail audit, IOptions<RetentionOptions> options, RetentionSweepHooks hooks,
+    TimeProvider time, ILogger<RetentionSweeps> logger)
+{
+    public const string ScheduleActor = "system:retention-schedule";
+    private const string CursorPurpose = "retention.cursor";
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(15);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<IReadOnlyList<SweepView>> ListAsync(int limit = 50, CancellationToken cancellationToken = default)
+    {
+        var sweeps = await db.Set<RetentionSweep>().AsNoTracking().OrderByDescending(s => s.StartedAt).Take(Math.Clamp(limit, 1, 500))
+            .ToListAsync(cancellationToken);
+        var ids = sweeps.Select(s => s.Id).ToList();
+        var items = (await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => ids.Contains(r.SweepId)).ToListAsync(cancellationToken)).ToLookup(r => r.SweepId);
+        return [.. sweeps.Select(s => View(s, items[s.Id]))];
+    }
+
+    public async Task<SweepView?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var sweep = await db.Set<RetentionSweep>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        return sweep is null ? null : View(sweep, await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => r.SweepId == id).ToListAsync(cancellationToken));
+    }
+
+    /// <summary>The latest sweeps of one rule, newest first.</summary>
+    public async Task<IReadOnlyList<RuleSweepView>> RuleHistoryAsync(Guid ruleId, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        var items = await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => r.RuleId == ruleId).ToListAsync(cancellationToken);
+        var ids = items.Select(i => i.SweepId).ToList();
+        var sweeps = await db.Set<RetentionSweep>().AsNoTracking().Where(s => ids.Contains(s.Id)).ToDictionaryAsync(s => s.Id, cancellationToken);
+        return [.. items.Select(i => (Item: i, Sweep: sweeps[i.SweepId])).OrderByDescending(x => x.Sweep.StartedAt).ThenByDescending(x => x.Sweep.Id)
+            .Take(limit).Select(x => new RuleSweepView(x.Sweep.Id, x.Sweep.Kind, x.Sweep.DryRun, x.Sweep.Trigger, x.Sweep.StartedAt, View(x.Sweep, [x.Item]).Rules[0]))];
+    }
+
+    /// <summary>Starts a sweep and runs it to the end (or to a pause). Applying needs a dry run of each rule's current
+    /// version first (MIN002): rules without one are listed as skipped, with the reason.</summary>
+    public async Task<Outcome<SweepView>> StartAsync(SweepRequest request, string actor, string trigger, CancellationToken cancellationToken = default)
+    {
+        var query = db.Set<RetentionRuleRecord>().AsNoTracking().Where(r => r.Status == RetentionRuleStatus.Active);
+        if (request.Rules is { Count: > 0 } named)
+        {
+            if (named.Count > 1000)
+            {
+                return Outcome<SweepView>.Invalid("rules", "Name at most 1,000 rules.");
+            }
+            var ids = named.Distinct().ToList();
+            query = query.Where(r => ids.Contains(r.Id));
+            var found = await query.Select(r => r.Id).ToListAsync(cancellationToken);
+            if (ids.Except(found).FirstOrDefault() is var missing && missing != Guid.Empty)
+            {
+                return Outcome<SweepView>.NotFound("rules", $"No active retention rule has the id {missing}.");
+            }
+        }
+        var rules = await query.OrderBy(r => r.Name).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var sweep = new RetentionSweep
+        {
+            Kind = "sweep",
+            DryRun = request.DryRun,
+            Trigger = trigger,
+            Actor = actor,
+            Status = SweepStatus.Running,
+            StartedAt = now,
+            LeaseUntil = now + Lease,
+            Attempts = 1,
+        };
+        db.Add(sweep);
+        foreach (var rule in rules)
+        {
+            var item = Item(sweep, rule);
+            if (!request.DryRun && rule.DryRunVersion != rule.Version)
+            {
+                item.Status = SweepStatus.Skipped;
+                item.Note = $"Not applied: version {rule.Version} of this rule has not had a dry run yet. Run one and check its counts first (MIN002).";
+            }
+            db.Add(item);
+        }
+        await audit.RecordAsync(actor, "retention.sweep_started", $"retention-sweep:{sweep.Id}",
+            new JsonObject { ["dryRun"] = sweep.DryRun, ["trigger"] = trigger, ["rules"] = rules.Count }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome<SweepView>.Success(await RunAsync(sweep.Id, cancellationToken));
+    }
+
+    /// <summary>MIN008: applies again, after a backup is restored, every erasure the ledger records whose row is back
+    /// (a dry run counts them). Held and requested people are still skipped.</summary>
+    public async Task<SweepView> ReplayAsync(bool dryRun, string actor, string trigger, CancellationToken cancellationToken = default)
+    {
+        var ruleIds = await db.Set<RetentionErasure>().AsNoTracking().Select(e => e.RuleId).Distinct().ToListAsync(cancellationToken);
+        var rules = await db.Set<RetentionRuleRecord>().AsNoTracking().Where(r => ruleIds.Contains(r.Id)).OrderBy(r => r.CreatedAt).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var sweep = new RetentionSweep
+        {
+            Kind = "replay",
+            DryRun = dryRun,
+            Trigger = trigger,
+            Actor = actor,
+            Status = SweepStatus.Running,
+            StartedAt = now,
+            LeaseUntil = now + Lease,
+            Attempts = 1,
+        };
+        db.Add(sweep);
+        foreach (var rule in rules)
+        {
+            db.Add(Item(sweep, rule));
+        }
+        await audit.RecordAsync(actor, "retention.replay_started", $"retention-sweep:{sweep.Id}",
+            new JsonObject { ["dryRun"] = dryRun, ["rules"] = rules.Count }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return await RunAsync(sweep.Id, cancellationToken);
+    }
+
+    /// <summary>Resumes a paused sweep now, from each rule's checkpoint.</summary>
+    public async Task<Outcome<SweepView>> ResumeAsync(Guid id, string actor, CancellationToken cancellationToken = default)
+    {
+        var sweep = await db.Set<RetentionSweep>().AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        if (sweep is null)
+        {
+            return Outcome<SweepView>.NotFound("id", "No sweep has this id.");
+        }
+        var now = time.GetUtcNow();
+        if (sweep.Status == SweepStatus.Completed || (sweep.Status == SweepStatus.Running && sweep.LeaseUntil > now))
+        {
+            return Outcome<SweepView>.Conflict("status", sweep.Status == SweepStatus.Completed ? "This sweep is complete." : "This sweep is running.");
+        }
+        if (!await ClaimAsync(sweep, cancellationToken))
+        {
+            return Outcome<SweepView>.Conflict("status", "Another instance took this sweep first.");
+        }
+        await audit.RecordAsync(actor, "retention.sweep_resumed", $"retention-sweep:{id}", new JsonObject { ["attempt"] = sweep.Attempts + 1 }, cancellationToken);
+        return Outcome<SweepView>.Success(await RunAsync(id, cancellationToken));
+    }
+
+    /// <summary>The background job's work: resume paused sweeps whose retry is due (or whose process died), then sweep
+    /// every rule whose cron schedule is due. Returns how many sweeps ran.</summary>
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var ran = 0;
+        var stalled = await db.Set<RetentionSweep>().AsNoTracking()
+            .Where(s => (s.Status == SweepStatus.Paused && s.NextAttemptAt <= now) || (s.Status == SweepStatus.Running && s.LeaseUntil < now))
+            .ToListAsync(cancellationToken);
+        foreach (var sweep in stalled)
+        {
+            if (await ClaimAsync(sweep, cancellationToken))
+            {
+                await RunAsync(sweep.Id, cancellationToken);
+                ran++;
+            }
+        }
+        var due = await db.Set<RetentionRuleRecord>().AsNoTracking()
+            .Where(r => r.Status == RetentionRuleStatus.Active && r.Schedule != null && r.NextRunAt <= now).ToListAsync(cancellationToken);
+        foreach (var rule in due)
+        {
+            var next = Cronos.CronExpression.Parse(rule.Schedule!).GetNextOccurrence(now.UtcDateTime) is { } n ? new DateTimeOffset(n, TimeSpan.Zero) : (DateTimeOffset?)null;
+            // Moving the next run forward claims this one: of several instances, one sees a row changed.
+            var claimed = await db.Set<RetentionRuleRecord>().Where(r => r.Id == rule.Id && r.NextRunAt == rule.NextRunAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.NextRunAt, next), cancellationToken);
+            if (claimed == 1)
+            {
+                db.ChangeTracker.Clear();
+                await StartAsync(new SweepRequest(DryRun: false, [rule.Id]), ScheduleActor, "schedule", cancellationToken);
+                ran++;
+            }
+        }
+        return ran;
+    }
+
+    /// <summary>MIN008: what the ledger holds, by rule and collection (fingerprints only, never keys).</summary>
+    public async Task<IReadOnlyList<ErasureLedgerEntry>> ErasuresAsync(CancellationToken cancellationToken = default)
+    {
+        var groups = await db.Set<RetentionErasure>().AsNoTracking()
+            .GroupBy(e => new { e.RuleId, e.Dataset, e.Collection, e.Action })
+            .Select(g => new { g.Key.RuleId, g.Key.Dataset, g.Key.Collection, g.Key.Action, Rows = g.LongCount(), Replayed = g.LongCount(e => e.ReplayedAt != null) })
+            .ToListAsync(cancellationToken);
+        var ruleIds = groups.Select(g => g.RuleId).Distinct().ToList();
+        var names = await db.Set<RetentionRuleRecord>().AsNoTracking().Where(r => ruleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
+        // Instants are compared in memory: SQLite keeps them as ticks behind a converter EF cannot aggregate through.
+        var times = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => ruleIds.Contains(e.RuleId)).Select(e => new { e.RuleId, e.AppliedAt })
+            .ToListAsync(cancellationToken)).GroupBy(e => e.RuleId).ToDictionary(g => g.Key, g => (First: g.Min(e => e.AppliedAt), Last: g.Max(e => e.AppliedAt)));
+        return [.. groups.OrderBy(g => names.GetValueOrDefault(g.RuleId), StringComparer.Ordinal).ThenBy(g => g.Action, StringComparer.Ordinal)
+            .Select(g => new ErasureLedgerEntry(g.RuleId, names.GetValueOrDefault(g.RuleId) ?? g.RuleId.ToString(), g.Dataset, g.Collection, g.Action, g.Rows,
+                g.Replayed, times[g.RuleId].First, times[g.RuleId].Last))];
+    }
+
+    /// <summary>Rows changed per rule and day by applying sweeps since <paramref name="from"/>, for the history chart.</summary>
+    public async Task<IReadOnlyList<ErasedPerDay>> ErasedPerDayAsync(DateOnly from, CancellationToken cancellationToken = default)
+    {
+        var since = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var applied = await db.Set<RetentionSweep>().AsNoTracking().Where(s => !s.DryRun && s.StartedAt >= since).Select(s => new { s.Id, s.StartedAt })
+            .ToListAsync(cancellationToken);
+        var ids = applied.Select(s => s.Id).ToList();
+        var started = applied.ToDictionary(s => s.Id, s => s.StartedAt);
+        var items = await db.Set<RetentionSweepRule>().AsNoTracking().Where(r => ids.Contains(r.SweepId) && r.Changed > 0)
+            .Select(r => new { r.SweepId, r.RuleId, r.RuleName, r.Changed }).ToListAsync(cancellationToken);
+        return [.. items.GroupBy(i => (i.RuleId, Day: DateOnly.FromDateTime(started[i.SweepId].UtcDateTime)))
+            .Select(g => new ErasedPerDay(g.Key.RuleId, g.Last().RuleName, g.Key.Day, g.Sum(i => i.Changed)))
+            .OrderBy(e => e.Day).ThenBy(e => e.RuleName, StringComparer.Ordinal)];
+    }
+
+    private static RetentionSweepRule Item(RetentionSweep sweep, RetentionRuleRecord rule) => new()
+    {
+        SweepId = sweep.Id,
+        RuleId = rule.Id,
+        RuleVersion = rule.Version,
+        RuleName = rule.Name,
+        RuleDocument = JsonSerializer.Serialize(RetentionService.DraftOf(rule), Json),
+        Dataset = rule.Dataset,
+        Collection = rule.Collection,
+        Action = rule.Action,
+        Status = SweepStatus.Pending,
+    };
+
+    // Several instances may look at once: moving the lease claims the sweep for one of them.
+    private async Task<bool> ClaimAsync(RetentionSweep sweep, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var claimed = await db.Set<RetentionSweep>()
+            .Where(s => s.Id == sweep.Id && s.Status == sweep.Status && s.Attempts == sweep.Attempts)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, SweepStatus.Running).SetProperty(x => x.LeaseUntil, now + Lease)
+                .SetProperty(x => x.Attempts, sweep.Attempts + 1), cancellationToken);
+        return claimed == 1;
+    }
+
+    private async Task<SweepView> RunAsync(Guid sweepId, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var sweep = await db.Set<RetentionSweep>().FirstAsync(s => s.Id == sweepId, cancellationToken);
+        var items = await db.Set<RetentionSweepRule>().Where(r => r.SweepId == sweepId).OrderBy(r => r.RuleName).ToListAsync(cancellationToken);
+        var run = new SweepRun(sweep);
+        try
+        {
+            foreach (var item in items.Where(i => i.Status is SweepStatus.Pending or SweepStatus.Running or SweepStatus.Paused))
+            {
+                // A pause clears the change tracker: the sweep and the next rule are tracked again before they change.
+                foreach (var entity in new object[] { sweep, item }.Where(e => db.Entry(e).State == EntityState.Detached))
+                {
+                    db.Attach(entity);
+                }
+                try
+                {
+                    await RunRuleAsync(run, item, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    await PauseRuleAsync(item, e, cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            if (run.Connected is { } connected)
+            {
+                await connected.DisposeAsync();
+            }
+        }
+        await FinishAsync(sweep, items, cancellationToken);
+        return View(sweep, items);
+    }
+
+    /// <summary>What one run of a sweep opens once and shares between its rules.</summary>
+    private sealed class SweepRun(RetentionSweep sweep)
+    {
+        public RetentionSweep Sweep { get; } = sweep;
+        public ConnectedDatasets? Connected { get; set; }
+        public Dictionary<CollectionKey, Exclusions> Exclusions { get; } = [];
+        public ErasurePolicy? Policy { get; set; }
+        public List<(IReadOnlyDictionary<string, string> Identities, string Reason)>? People { get; set; }
+    }
+
+    /// <summary>Rows of people who must not be swept in one collection, by canonical primary key, with the reason.</summary>
+    private sealed record Exclusions(Dictionary<string, string> Rows, int Unmatched);
+
+    private const string HoldReason = "legalHold";
+    private const string RequestReason = "pendingRequest";
+
+    private async Task RunRuleAsync(SweepRun run, RetentionSweepRule item, CancellationToken cancellationToken)
+    {
+        var sweep = run.Sweep;
+        var rule = JsonSerializer.Deserialize<RetentionRuleDraft>(item.RuleDocument, Json)!;
+        var period = RetentionPeriod.Parse(rule.Period).Period!;
+        var replay = sweep.Kind == "replay";
+        run.Connected ??= await connections.ConnectAsync(cancellationToken);
+        var connected = run.Connected;
+        var dataset = connected.Datasets.FirstOrDefault(d => d.FidesKey == item.Dataset)
+            ?? throw new RetentionStoppedException($"Dataset '{item.Dataset}' has no connection: connect its database (POST /api/connections), and the sweep resumes.");
+        var store = connected.Stores[item.Dataset];
+        var collectionKey = new CollectionKey(item.Dataset, item.Collection);
+        var table = (await store.DescribeAsync(cancellationToken)).Find(item.Collection)
+            ?? throw new UnknownStoreObjectException($"The {store.Kind} store has no table '{item.Collection}'.");
+        var trigger = table.Column(rule.TriggerField!) ?? throw new UnknownStoreObjectException($"Table '{table.Name}' has no column '{rule.TriggerField}'.");
+        if (trigger.Kind is not (ValueKind.Timestamp or ValueKind.TimestampWithZone or ValueKind.Date))
+        {
+            throw new RetentionStoppedException($"'{trigger.Name}' holds {trigger.DataType}, not a date or timestamp: change the rule's trigger field (MIN001).");
+        }
+        var collection = dataset.Collections.First(c => c.Name == item.Collection);
+        IReadOnlyList<string> keyColumns = table.PrimaryKey.Count > 0 ? table.PrimaryKey
+            : [.. collection.Fields.Where(f => f.FidesMeta?.PrimaryKey == true).Select(f => f.Name)];
+        if (keyColumns.Count == 0)
+        {
+            throw new RetentionStoppedException($"'{item.Collection}' has no primary key (in the table or the dataset) to name its rows by: nothing can be swept.");
+        }
+        var change = await ChangeAsync(run, rule.Action!, dataset, collection, table, keyColumns, cancellationToken);
+        var exclusions = await ExclusionsAsync(run, collectionKey, keyColumns, cancellationToken);
+        var now = sweep.StartedAt.UtcDateTime;
+        if (item.StartedAt is null)
+        {
+            item.StartedAt = time.GetUtcNow();
+            item.Untriggered = replay ? 0 : await store.CountNullAsync(table.Name, trigger.Name, cancellationToken);
+            var notes = new List<string>();
+            if (change.Note is { } changeNote)
+            {
+                notes.Add(changeNote);
+            }
+            if (exclusions.Unmatched > 0)
+            {
+                notes.Add($"{exclusions.Unmatched} held or requesting person(s) cannot be traced to this collection through the datasets: their rows here are not recognised.");
+            }
+            item.Note = notes.Count == 0 ? null : Cap(string.Join(" ", notes));
+        }
+        item.Status = SweepStatus.Running;
+        item.Error = null;
+        await db.SaveChangesAsync(cancellationToken);
+
+        HashSet<string>? ledger = replay
+            ? [.. await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId).Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)]
+            : null;
+        ColumnBound? below = replay ? null : new ColumnBound(trigger.Name, Bound(period.CandidateBound(now), trigger));
+        var columns = keyColumns.Concat(change.Fields.Select(f => f.Field)).Append(trigger.Name).Distinct(StringComparer.Ordinal).ToList();
+        var apply = !sweep.DryRun && change.Kind != ChangeKind.None;
+        var batchSize = options.Value.BatchSize;
+        var cursor = item.CursorEncrypted is null ? null : JsonSerializer.Deserialize<List<string?>>(keys.Decrypt(item.CursorEncrypted, CursorPurpose));
+        while (true)
+        {
+            var started = time.GetTimestamp();
+            var page = await store.SelectPageAsync(table.Name, columns, keyColumns, cursor?.Cast<object?>().ToList(), batchSize, below, cancellationToken);
+            if (page.Count == 0)
+            {
+                break;
+            }
+            var pending = item.Pending is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(item.Pending);
+            // Counted apart and added with the checkpoint, so a batch interrupted and done again is counted once.
+            var batch = new BatchCounts();
+            var targets = new List<(StoreRow Row, string Fingerprint)>();
+            foreach (var row in page)
+            {
+                var fingerprint = Fingerprint(keyColumns.Select(k => row[k]));
+                if (replay)
+                {
+                    if (!ledger!.Contains(fingerprint))
+                    {
+                        continue;
+                    }
+                }
+                else
+                {
+                    if (TriggerOf(row[trigger.Name]) is not { } at)
+                    {
+                        batch.Unreadable++;
+                        continue;
+                    }
+                    // MIN007: a null trigger never reaches here (the bound excludes it); it is counted as untriggered.
+                    if (!period.IsExpired(at, now))
+                    {
+                        continue;
+                    }
+                }
+                batch.Matched++;
+                // MIN003: held and requested people's rows are skipped and counted by reason.
+                if (exclusions.Rows.TryGetValue(StoreValues.Canonical(keyColumns.Select(k => row[k])), out var reason))
+                {
+                    if (reason == HoldReason)
+                    {
+                        batch.Hold++;
+                    }
+                    else
+                    {
+                        batch.Request++;
+                    }
+                    continue;
+                }
+                targets.Add((row, fingerprint));
+            }
+            if (!replay && change.Kind == ChangeKind.Mask && targets.Count > 0)
+            {
+                // A row this rule masked before keeps its trigger date; it is not masked again (a replay does that, MIN008).
+                var fingerprints = targets.Select(t => t.Fingerprint).ToList();
+                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && fingerprints.Contains(e.KeyFingerprint))
+                    .Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+                batch.AlreadyErased += targets.RemoveAll(t => done.Contains(t.Fingerprint));
+            }
+            var erased = new List<string>();
+            if (apply && (targets.Count > 0 || pending is not null))
+            {
+                (erased, batch.Failed) = await ApplyAsync(item, store, table, keyColumns, change, targets, pending, cancellationToken);
+            }
+            item.Matched += batch.Matched;
+            item.SkippedUnreadable += batch.Unreadable;
+            item.SkippedLegalHold += batch.Hold;
+            item.SkippedPendingRequest += batch.Request;
+            item.SkippedAlreadyErased += batch.AlreadyErased;
+            item.Failed += batch.Failed;
+            item.Changed += erased.Count;
+            cursor = [.. keyColumns.Select(k => Text(page[^1][k]))];
+            item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(cursor), CursorPurpose);
+            item.Pending = null;
+            item.Batches++;
+            sweep.LeaseUntil = time.GetUtcNow() + Lease;
+            // The ledger rows and the checkpoint commit together: a resumed sweep never records a row twice or misses one.
+            await using (var checkpoint = await db.Database.BeginTransactionAsync(cancellationToken))
+            {
+                await RecordErasedAsync(item, change, erased, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await checkpoint.CommitAsync(cancellationToken);
+            }
+            await Hook("saved", item, cancellationToken);
+            await PaceAsync(started, cancellationToken);
+        }
+        item.Status = SweepStatus.Completed;
+        item.FinishedAt = time.GetUtcNow();
+        if (sweep.DryRun && !replay)
+        {
+            // MIN002: this version of the rule has been dry-run; applying sweeps may now change its rows.
+            await db.Set<RetentionRuleRecord>().Where(r => r.Id == item.RuleId && r.Version == item.RuleVersion)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.DryRunVersion, item.RuleVersion), cancellationToken);
+        }
+        else if (!sweep.DryRun && item.Changed > 0)
+        {
+            await db.Set<RetentionRuleRecord>().Where(r => r.Id == item.RuleId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Applied, true), cancellationToken);
+        }
+        await audit.RecordAsync(sweep.Actor, sweep.Kind == "replay" ? "retention.rule_replayed" : "retention.rule_swept", $"retention-rule:{item.RuleId}",
+            Counts(item, sweep), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        LogRuleSwept(logger, item.RuleId, item.RuleVersion, sweep.DryRun, item.Matched, item.Changed);
+    }
+
+    /// <summary>Applies one batch in one transaction of the connected database. A batch whose fingerprints were saved by
+    /// an interrupted run (<paramref name="pending"/>) is finished, not applied twice: its rows that are gone or already
+    /// hold the saved new values count as changed. Returns the fingerprints of the rows erased.</summary>
+    private async Task<(List<string> Erased, long Failed)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table, IReadOnlyList<string> keyColumns,
+        PlannedChange change, List<(StoreRow Row, string Fingerprint)> targets, Dictionary<string, string>? pending, CancellationToken cancellationToken)
+    {
+        var erased = new List<string>();
+        long failed = 0;
+        var toApply = new List<(StoreRow Row, string Fingerprint, Dictionary<string, object?>? Values)>();
+        var secrets = change.Secrets;
+        foreach (var (row, fingerprint) in targets)
+        {
+            Dictionary<string, object?>? values = null;
+            if (change.Kind == ChangeKind.Mask)
+            {
+                if (pending?.TryGetValue(fingerprint, out var saved) == true && saved == Digest(secrets, change.Fields.Select(f => row[f.Field])))
+                {
+                    erased.Add(fingerprint);
+                    continue;
+                }
+                values = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var field in change.Fields)
+                {
+                    var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
+                    values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
+                }
+            }
+            toApply.Add((row, fingerprint, values));
+        }
+        if (pending is not null)
+        {
+            // Rows of the saved batch that are not on this page any more were deleted (or lost their trigger) by the run that stopped.
+            var seen = targets.Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
+            erased.AddRange(pending.Keys.Where(f => !seen.Contains(f)));
+        }
+        if (toApply.Count > 0)
+        {
+            item.Pending = JsonSerializer.Serialize(toApply.ToDictionary(t => t.Fingerprint,
+                t => t.Values is null ? "deleted" : Digest(secrets, change.Fields.Select(f => t.Values[f.Field]))));
+            await db.SaveChangesAsync(cancellationToken);
+            await Hook("pending", item, cancellationToken);
+            var changed = change.Kind == ChangeKind.Delete
+                ? await store.DeleteAsync(table.Name, keyColumns, [.. toApply.Select(t => (IReadOnlyList<object?>)[.. keyColumns.Select(k => t.Row[k])])], cancellationToken)
+                : await store.UpdateAsync(table.Name, keyColumns, [.. toApply.Select(t => new RowUpdate([.. keyColumns.Select(k => t.Row[k])], t.Values!))], cancellationToken);
+            await Hook("applied", item, cancellationToken);
+            failed = toApply.Count - changed;
+            if (changed == toApply.Count)
+            {
+                erased.AddRange(toApply.Select(t => t.Fingerprint));
+            }
+            else
+            {
+                // A row that vanished or changed its key meanwhile: the ledger keeps only what certainly changed.
+                var present = (await store.SelectAsync(table.Name, keyColumns,
+                    [new KeyFilter(keyColumns, [.. toApply.Select(t => (IReadOnlyList<object?>)[.. keyColumns.Select(k => t.Row[k])])])], cancellationToken))
+                    .Select(r => Fingerprint(keyColumns.Select(k => r[k]))).ToHashSet(StringComparer.Ordinal);
+                erased.AddRange(toApply.Where(t => change.Kind == ChangeKind.Delete ? !present.Contains(t.Fingerprint) : present.Contains(t.Fingerprint))
+                    .Select(t => t.Fingerprint).Take(changed));
+            }
+        }
+        return (erased, failed);
+    }
+
+    private sealed class BatchCounts
+    {
+        public long Matched { get; set; }
+        public long Unreadable { get; set; }
+        public long Hold { get; set; }
+        public long Request { get; set; }
+        public long AlreadyErased { get; set; }
+        public long Failed { get; set; }
+    }
+
+    /// <summary>MIN008: the ledger entry of each row erased (a fingerprint of its key), or the replay of an entry: one
+    /// INSERT ... SELECT per batch in the caller's transaction rather than the change tracker, which cost several
+    /// times the erasure itself (docs/benchmarks.md).</summary>
+    private async Task RecordErasedAsync(RetentionSweepRule item, PlannedChange change, List<string> erased, CancellationToken cancellationToken)
+    {
+        var postgres = db.Database.IsNpgsql();
+        var now = time.GetUtcNow();
+        // The SQLite context keeps GUIDs as upper-case text and instants as UTC ticks (SqliteDatawardDbContext).
+        object Id(Guid id) => postgres ? id : id.ToString().ToUpperInvariant();
+        var fingerprints = erased.Distinct(StringComparer.Ordinal).ToArray();
+        if (fingerprints.Length == 0)
+        {
+            return;
+        }
+        var ids = fingerprints.Select(_ => Guid.CreateVersion7()).ToArray();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        Bind(command, "@rule", Id(item.RuleId));
+        Bind(command, "@sweep", Id(item.SweepId));
+        Bind(command, "@dataset", item.Dataset);
+        Bind(command, "@collection", item.Collection);
+        Bind(command, "@action", change.LedgerAction);
+        Bind(command, "@at", postgres ? now : now.UtcTicks);
+        // The rows travel as two arrays (PostgreSQL) or one JSON document (SQLite): a statement with a parameter per value
+        // binds in quadratic time on SQLite.
+        string rows;
+        if (postgres)
+        {
+            Bind(command, "@ids", ids);
+            Bind(command, "@fingerprints", fingerprints);
+            rows = "SELECT r.id, @rule, @sweep, @dataset, @collection, r.fingerprint, @action, @at FROM unnest(@ids, @fingerprints) AS r(id, fingerprint)";
+        }
+        else
+        {
+            Bind(command, "@rows", JsonSerializer.Serialize(ids.Zip(fingerprints, (id, f) => new[] { id.ToString().ToUpperInvariant(), f })));
+            rows = "SELECT json_extract(value, '$[0]'), @rule, @sweep, @dataset, @collection, json_extract(value, '$[1]'), @action, @at FROM json_each(@rows) WHERE true";
+        }
+        // A row erased again (restored from a backup, then replayed or swept) keeps its first entry, marked replayed.
+        command.CommandText = "INSERT INTO retention_erasures (id, rule_id, sweep_id, dataset, collection, key_fingerprint, action, applied_at) " + rows +
+            " ON CONFLICT (rule_id, key_fingerprint) DO UPDATE SET replayed_at = excluded.applied_at";
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Bind(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private enum ChangeKind
+    {
+        None,
+        Delete,
+        Mask,
+    }
+
+    private sealed record PlannedField(string Field, string Strategy, MaskingStrategy Masking, StoreColumn Column);
+
+    private sealed record PlannedChange(ChangeKind Kind, IReadOnlyList<PlannedField> Fields, MaskingSecrets Secrets, string LedgerAction, string? Note);
+
+    /// <summary>What the rule's action does to one row of this collection. <c>erase</c> is the request engine's erasure
+    /// plan under the organisation's erasure policy (delete rows, or mask each category with its strategy; the policy's
+    /// Art. 17(3) exemptions do not apply, since the retention period itself has ended); <c>anonymise</c> generalises
+    /// personal dates to the month and clears the other personal fields; <c>review</c> changes nothing.</summary>
+    private async Task<PlannedChange> ChangeAsync(SweepRun run, string action, Dataset dataset, Collection collection, StoreTable table,
+        IReadOnlyList<string> keyColumns, CancellationToken cancellationToken)
+    {
+        var secrets = new MaskingSecrets(OrganisationKey($"salt:{run.Sweep.Id}"), OrganisationKey("hmac"), OrganisationKey("fingerprint"));
+        if (action == RetentionActions.Review)
+        {
+            return new PlannedChange(ChangeKind.None, [], secrets, "", "Review: rows are counted for a person to decide, never changed.");
+        }
+        var references = run.Connected!.Datasets.SelectMany(d => d.References()).SelectMany(r => new[] { r.Field, r.Referenced }).ToHashSet();
+        if (action == RetentionActions.Anonymise)
+        {
+            var fields = new List<PlannedField>();
+            var truncate = MaskingStrategy.Create(new MaskingSpec(MaskingStrategy.DateTruncate,
+                new Dictionary<string, JsonElement> { ["to"] = JsonSerializer.SerializeToElement("month") })).Strategy!;
+            foreach (var field in collection.Fields.Where(f => (f.DataCategories ?? []).Any(c => ErasurePolicy.Covers("user", c))))
+            {
+                var column = table.Column(field.Name);
+                if (column is null || keyColumns.Contains(field.Name) || field.FidesMeta?.ReadOnly == true
+                    || references.Contains(new FieldAddress(dataset.FidesKey, collection.Name, [field.Name])))
+                {
+                    continue;
+                }
+                var strategy = column.Kind is ValueKind.Timestamp or ValueKind.TimestampWithZone or ValueKind.Date ? truncate : MaskingStrategy.FitFor(column);
+                if (strategy is not null && strategy.Unfit(column) is null)
+                {
+                    fields.Add(new PlannedField(field.Name, strategy.Name, strategy, column));
+                }
+            }
+            return fields.Count == 0
+                ? new PlannedChange(ChangeKind.None, [], secrets, "", "Nothing to anonymise: the collection has no personal field that can be changed.")
+                : new PlannedChange(ChangeKind.Mask, fields, secrets, "anonymised", null);
+        }
+        run.Policy ??= (await erasurePolicy.CurrentAsync(cancellationToken)).ToPolicy() with { Exemptions = [] };
+        var step = new PlanStep(1, new CollectionKey(dataset.FidesKey, collection.Name), [.. collection.Fields.Select(f => f.Name)],
+            [.. collection.Fields.Where(f => f.FidesMeta?.PrimaryKey == true).Select(f => f.Name)], []);
+        var preview = await new ErasureRunner(run.Connected.Datasets, run.Connected.Stores)
+            .PreviewAsync(new TraversalPlan([], [step], [], []), run.Policy, cancellationToken);
+        var planned = preview.Collections[0];
+        return planned.Action switch
+        {
+            ErasureAction.DeleteRows => new PlannedChange(ChangeKind.Delete, [], secrets, "deleted", planned.Note),
+            ErasureAction.Mask => new PlannedChange(ChangeKind.Mask, [.. planned.Fields.Select(f => new PlannedField(f.Field, f.Strategy, f.Masking, f.Column))],
+                secrets, "masked", planned.Note),
+            _ => new PlannedChange(ChangeKind.None, [], secrets, "", planned.Note
+                ?? "Nothing to erase: the erasure policy targets no field of this collection that can be changed."),
+        };
+    }
+
+    /// <summary>MIN003: the rows in this collection of every person under an active legal hold or with an open request,
+    /// found as a request finds them (the traversal from their identities), once per collection per run.</summary>
+    private async Task<Exclusions> ExclusionsAsync(SweepRun run, CollectionKey collection, IReadOnlyList<string> keyColumns,
+        CancellationToken cancellationToken)
+    {
+        if (run.Exclusions.TryGetValue(collection, out var known))
+        {
+            return known;
+        }
+        if (run.People is null)
+        {
+            var people = (await schedule.HeldIdentitiesAsync(cancellationToken)).Select(i => (i, HoldReason)).ToList();
+            var open = await db.Set<SubjectRequest>().AsNoTracking()
+                .Where(r => r.State != RequestStates.Completed && r.State != RequestStates.Rejected && r.State != RequestStates.Cancelled)
+                .ToListAsync(cancellationToken);
+            people.AddRange(open.Select(r => (requests.IdentitiesOf(r), RequestReason)));
+            run.People = people;
+        }
+        var rows = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unmatched = 0;
+        var access = new AccessRunner(run.Connected!.Stores);
+        foreach (var (identities, reason) in run.People)
+        {
+            var plan = TraversalPlanner.Plan(run.Connected.Datasets, identities.Keys);
+            if (plan.Step(collection) is null)
+            {
+                unmatched++;
+                continue;
+            }
+            await access.EnsureRunnableAsync(plan, cancellationToken);
+            var found = await access.TraverseAsync(plan, identities,
+                s => s.Collection == collection ? [.. s.Fields.Concat(keyColumns).Distinct(StringComparer.Ordinal)] : s.Fields, [], cancellationToken);
+            foreach (var row in found[collection])
+            {
+                var key = StoreValues.Canonical(keyColumns.Select(k => row.GetValueOrDefault(k)));
+                // A hold outranks a request: both keep the row, and the hold is the stronger reason to report.
+                if (reason == HoldReason || !rows.ContainsKey(key))
+                {
+                    rows[key] = reason;
+                }
+            }
+        }
+        return run.Exclusions[collection] = new Exclusions(rows, unmatched);
+    }
+
+    private async Task PauseRuleAsync(RetentionSweepRule item, Exception error, CancellationToken cancellationToken)
+    {
+        var why = Unreachable(error) ?? $"An unexpected error stopped the sweep of this rule ({error.GetType().Name}).";
+        LogRulePaused(logger, item.RuleId, error.GetType().Name, error);
+        // The failed batch rolled back in the connected database; what was saved here is the last checkpoint.
+        var counts = await db.Set<RetentionSweepRule>().AsNoTracking().FirstAsync(r => r.Id == item.Id, cancellationToken);
+        db.ChangeTracker.Clear();
+        db.Attach(counts);
+        counts.Status = SweepStatus.Paused;
+        counts.Error = Cap(why);
+        await db.SaveChangesAsync(cancellationToken);
+        CopyInto(item, counts);
+    }
+
+    private static void CopyInto(RetentionSweepRule target, RetentionSweepRule source)
+    {
+        foreach (var property in typeof(RetentionSweepRule).GetProperties().Where(p => p.CanWrite))
+        {
+            property.SetValue(target, property.GetValue(source));
+        }
+    }
+
+    private async Task FinishAsync(RetentionSweep sweep, List<RetentionSweepRule> items, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        db.Attach(sweep);
+        var now = time.GetUtcNow();
+        var paused = items.Where(i => i.Status == SweepStatus.Paused).ToList();
+        if (paused.Count > 0)
+        {
+            var wait = TimeSpan.FromMinutes(Math.Min(60, Math.Pow(2, Math.Max(0, sweep.Attempts - 1))));
+            sweep.Status = SweepStatus.Paused;
+            sweep.NextAttemptAt = now + wait;
+            sweep.LeaseUntil = null;
+            sweep.Error = Cap($"{paused.Count} rule(s) paused: {string.Join(" ", paused.Select(p => $"{p.RuleName}: {p.Error}"))} " +
+                $"Nothing was half-applied: each resumes from its last checkpoint (by itself in {wait.TotalMinutes:0} min, or resume it now).");
+        }
+        else
+        {
+            sweep.Status = SweepStatus.Completed;
+            sweep.FinishedAt = now;
+            sweep.LeaseUntil = null;
+            sweep.NextAttemptAt = null;
+            sweep.Error = null;
+        }
+        // MIN005: the rule ids and versions, the counts and the actor; never a value from the connected databases.
+        await audit.RecordAsync(sweep.Actor, paused.Count > 0 ? $"retention.{sweep.Kind}_paused" : $"retention.{sweep.Kind}_completed",
+            $"retention-sweep:{sweep.Id}", new JsonObject
+            {
+                ["dryRun"] = sweep.DryRun,
+                ["trigger"] = sweep.Trigger,
+                ["startedAt"] = sweep.StartedAt.ToString("O"),
+                ["finishedAt"] = sweep.FinishedAt?.ToString("O"),
+                ["rules"] = new JsonArray([.. items.Select(i => (JsonNode)Counts(i, sweep))]),
+            }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static JsonObject Counts(RetentionSweepRule i, RetentionSweep sweep) => new()
+    {
+        ["sweep"] = sweep.Id.ToString(),
+        ["rule"] = i.RuleId.ToString(),
+        ["ruleVersion"] = i.RuleVersion,
+        ["collection"] = $"{i.Dataset}:{i.Collection}",
+        ["action"] = i.Action,
+        ["dryRun"] = sweep.DryRun,
+        ["status"] = i.Status,
+        ["startedAt"] = i.StartedAt?.ToString("O"),
+        ["finishedAt"] = i.FinishedAt?.ToString("O"),
+        ["matched"] = i.Matched,
+        ["changed"] = i.Changed,
+        ["untriggered"] = i.Untriggered,
+        ["skipped"] = new JsonObject
+        {
+            ["legalHold"] = i.SkippedLegalHold,
+            ["pendingRequest"] = i.SkippedPendingRequest,
+            ["alreadyErased"] = i.SkippedAlreadyErased,
+            ["unreadableTrigger"] = i.SkippedUnreadable,
+        },
+        ["failed"] = i.Failed,
+    };
+
+    private async Task PaceAsync(long started, CancellationToken cancellationToken)
+    {
+        var perSecond = options.Value.BatchesPerSecond;
+        if (perSecond <= 0)
+        {
+            return;
+        }
+        var wait = TimeSpan.FromSeconds(1 / perSecond) - time.GetElapsedTime(started);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, time, cancellationToken);
+        }
+    }
+
+    private async Task Hook(string stage, RetentionSweepRule item, CancellationToken cancellationToken)
+    {
+        if (hooks.At is { } at)
+        {
+            await at(stage, item, cancellationToken);
+        }
+    }
+
+    /// <summary>The bound in the trigger column's own kind: dates compare as dates, so a bound inside a day rounds up.</summary>
+    private static object Bound(DateTime bound, StoreColumn column) => column.Kind switch
+    {
+        ValueKind.Date => DateOnly.FromDateTime(bound).AddDays(bound.TimeOfDay > TimeSpan.Zero ? 1 : 0),
+        ValueKind.TimestampWithZone => DateTime.SpecifyKind(bound, DateTimeKind.Utc),
+        _ => DateTime.SpecifyKind(bound, DateTimeKind.Unspecified),
+    };
+
+    /// <summary>A trigger value as a UTC instant (timestamps without a zone are read as UTC, dates as their midnight), or
+    /// null when it is not a date at all.</summary>
+    private static DateTime? TriggerOf(object? value) => value switch
+    {
+        DateTime d => DateTime.SpecifyKind(d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : d, DateTimeKind.Utc),
+        DateOnly d => d.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+        DateTimeOffset o => o.UtcDateTime,
+        _ when StoreValues.TryCoerce(value, ValueKind.Timestamp, out var t) && t is DateTime d => DateTime.SpecifyKind(d, DateTimeKind.Utc),
+        _ => null,
+    };
+
+    private byte[] OrganisationKey(string use) => Convert.FromHexString(keys.Hash(use, "retention.keys"));
+
+    /// <summary>A keyed fingerprint of a row's primary key: the same on every sweep and replay, unreadable without the key ring.</summary>
+    private string Fingerprint(IEnumerable<object?> key) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(FingerprintKey, Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical(key))));
+
+    private byte[] FingerprintKey => fingerprintKey ??= OrganisationKey("fingerprint");
+    private byte[]? fingerprintKey;
+
+    private static string Digest(MaskingSecrets secrets, IEnumerable<object?> values) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + StoreValues.Canonical(values))))[..32];
+
+    private static string? Text(object? value) => value is null ? null : StoreValues.TryCoerce(value, ValueKind.Text, out var text) ? (string?)text : null;
+
+    private static string Cap(string text) => text.Length > 2000 ? text[..2000] : text;
+
+    /// <summary>A readable reason for errors from the connected databases (no secrets, no values), or null for anything else.</summary>
+    internal static string? Unreachable(Exception e) => e switch
+    {
+        PlanCheckException check => $"The connected databases do not match their datasets: {string.Join(" ", check.Problems)}",
+        RetentionStoppedException stopped => stopped.Message,
+        DbException or TimeoutException or IOException or System.Net.Sockets.SocketException or InvalidOperationException { InnerException: DbException }
+            => $"A connected database could not be reached or stopped answering: {Trim(e.Message, 300)}",
+        UnknownStoreObjectException unknown => $"A connected database does not have what its dataset describes: {Trim(unknown.Message, 300)}",
+        _ => null,
+    };
+
+    private static string Trim(string text, int max) => text.Length > max ? text[..max] : text;
+
+    private static SweepView View(RetentionSweep s, IEnumerable<RetentionSweepRule> items) => new(s.Id, s.Kind, s.DryRun, s.Trigger, s.Actor, s.Status,
+        s.StartedAt, s.FinishedAt, s.Attempts, s.Error, s.Status == SweepStatus.Paused ? s.NextAttemptAt : null,
+        [.. items.OrderBy(i => i.RuleName, StringComparer.Ordinal).Select(i =>
+        {
+            var skipped = new SkippedCounts(i.SkippedLegalHold, i.SkippedPendingRequest, i.SkippedAlreadyErased, i.SkippedUnreadable);
+            return new SweepRuleView(i.RuleId, i.RuleName, i.RuleVersion, i.Dataset, i.Collection, i.Action, i.Status, i.Matched, i.Changed, i.Untriggered,
+                skipped, i.Failed, Math.Max(0, i.Matched - skipped.Total - i.Changed - i.Failed), i.Batches, i.StartedAt, i.FinishedAt, i.Note, i.Error);
+        })]);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention rule {RuleId} v{Version} swept (dry run {DryRun}): {Matched} expired, {Changed} changed")]
+    private static partial void LogRuleSwept(ILogger logger, Guid ruleId, int version, bool dryRun, long matched, long changed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention rule {RuleId} paused ({ErrorType}); it resumes from its checkpoint")]
+    private static partial void LogRulePaused(ILogger logger, Guid ruleId, string errorType, Exception exception);
+}
+
+/// <summary>A sweep of one rule cannot go on until something outside it changes (a connection, the rule itself).</summary>
+public sealed class RetentionStoppedException(string message) : Exception(message);
+
+/// <summary>Runs due sweeps every minute while <c>serve</c> runs: resumes paused ones and sweeps each rule on its cron
+/// schedule. Several instances are safe: each sweep and each scheduled run is claimed by one of them.</summary>
+public sealed class RetentionSweepJob(IServiceScopeFactory scopes, TimeProvider time, ILogger<RetentionSweepJob> logger)
+    : Platform.Jobs.PeriodicJob(scopes, time, logger)
+{
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(1);
+
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        services.GetRequiredService<RetentionSweeps>().RunDueAsync(cancellationToken);
+}

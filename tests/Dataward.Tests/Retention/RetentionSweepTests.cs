@@ -1,0 +1,437 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dataward.Platform.Security;
+using Dataward.Platform.Storage;
+using Dataward.Retention;
+using Dataward.Tests.Connections;
+using Dataward.Tests.Connectors;
+using Dataward.Tests.Platform;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dataward.Tests.Retention;
+
+public sealed class RetentionSweepTests_Sqlite() : RetentionSweepTests(StorageProvider.Sqlite);
+
+public sealed class RetentionSweepTests_Postgres() : RetentionSweepTests(StorageProvider.Postgres);
+
+/// <summary>Sweeps against the Fides example shop connected through /api/connections. Its eight logins date from January
+/// 2021 (six of customer 1, one each of customers 2 and 3); the tests add a recent one and one with no time. Batches are
+/// two rows, so every sweep spans several transactions.</summary>
+public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(provider)
+{
+    private const string Jane = "jane@example.com";
+    private const string Customer1 = "customer-1@example.com";
+
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Retention:BatchSize"] = "2",
+        ["Retention:BatchesPerSecond"] = "0",
+    };
+
+    private async Task<(HttpClient Dpo, FidesExampleDatabase Shop)> ShopAsync()
+    {
+        var (dpo, shop) = await ConnectionTests.ConnectShopAsync(App, Provider);
+        await shop.ExecuteAsync("INSERT INTO login VALUES (9, 2, '2026-10-01 00:00:00'), (10, 2, NULL)");
+        return (dpo, shop);
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        response.IsSuccessStatusCode.ShouldBeTrue(text);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static async Task<Guid> RuleAsync(HttpClient dpo, object rule) =>
+        (await Json(await dpo.PostAsJsonAsync("/api/retention/rules", rule))).GetProperty("id").GetGuid();
+
+    private static async Task<JsonElement> SweepAsync(HttpClient client, bool dryRun)
+    {
+        var response = await client.PostAsJsonAsync("/api/retention/sweeps", new { dryRun });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await Json(response);
+    }
+
+    private static JsonElement Only(JsonElement sweep) => sweep.GetProperty("rules").EnumerateArray().ShouldHaveSingleItem();
+
+    private static long Count(JsonElement rule, string name) => rule.GetProperty(name).GetInt64();
+
+    private static long Skipped(JsonElement rule, string reason) => rule.GetProperty("skipped").GetProperty(reason).GetInt64();
+
+    private async Task DeleteLoginsByPolicyAsync(HttpClient dpo) =>
+        (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
+        {
+            rules = new object[] { new { dataCategory = "user.sensor", strategy = "delete_row" }, new { dataCategory = "user", strategy = "auto" } },
+        })).EnsureSuccessStatusCode();
+
+    private static object CustomerRule() => new
+    {
+        name = "Customers",
+        dataset = FidesExampleDatabase.DatasetKey,
+        collection = "customer",
+        triggerField = "created",
+        period = "P6Y",
+        action = "erase",
+        reason = "HMRC: accounting records kept 6 years from the end of the financial year",
+    };
+
+    [Fact]
+    public async Task MIN002_MIN005_MIN007_a_dry_run_counts_per_rule_and_collection_changes_nothing_and_must_come_before_applying()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        var id = await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        var before = await shop.DumpAsync();
+
+        var early = Only(await SweepAsync(dpo, dryRun: false));
+        early.GetProperty("status").GetString().ShouldBe("skipped");
+        early.GetProperty("note").GetString()!.ShouldContain("MIN002");
+        FidesExampleDatabase.Changes(before, await shop.DumpAsync()).ShouldBeEmpty();
+
+        var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);
+        var dry = await SweepAsync(staff, dryRun: true);
+        dry.GetProperty("dryRun").GetBoolean().ShouldBeTrue();
+        dry.GetProperty("status").GetString().ShouldBe("completed");
+        var counts = Only(dry);
+        counts.GetProperty("ruleId").GetGuid().ShouldBe(id);
+        counts.GetProperty("dataset").GetString().ShouldBe(FidesExampleDatabase.DatasetKey);
+        counts.GetProperty("collection").GetString().ShouldBe("login");
+        Count(counts, "matched").ShouldBe(8, "every January 2021 login; not the recent one");
+        Count(counts, "untriggered").ShouldBe(1, "MIN007: the login with no time is reported, never expired");
+        Count(counts, "outstanding").ShouldBe(8);
+        Count(counts, "changed").ShouldBe(0);
+        Count(counts, "batches").ShouldBe(4);
+        FidesExampleDatabase.Changes(before, await shop.DumpAsync()).ShouldBeEmpty("a dry run changes nothing");
+        (await staff.PostAsJsonAsync("/api/retention/sweeps", new { dryRun = false })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/rules/{id}")).GetProperty("needsDryRun").GetBoolean().ShouldBeFalse();
+
+        var applied = await SweepAsync(dpo, dryRun: false);
+        var done = Only(applied);
+        done.GetProperty("status").GetString().ShouldBe("completed");
+        Count(done, "changed").ShouldBe(8);
+        var after = await shop.DumpAsync();
+        FidesExampleDatabase.Changes(before, after).ShouldBe(
+            [.. Enumerable.Range(1, 8).Select(i => $"login[{i}].time: {before[$"login[{i}].time"]} -> null")],
+            "the erasure policy's default nulls the sign-in times; the recent and the empty ones stay");
+        var view = await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/sweeps/{applied.GetProperty("id").GetGuid()}");
+        Count(Only(view), "changed").ShouldBe(8);
+
+        // MIN005: rule id and version, start and end, counts and actor; no value from the shop.
+        var completed = await App.WithDbAsync(db => db.AuditEntries.Where(e => e.Action == "retention.sweep_completed").ToListAsync());
+        var entry = completed.Single(e => JsonDocument.Parse(e.Details!).RootElement is var d && !d.GetProperty("dryRun").GetBoolean()
+            && d.GetProperty("rules")[0].GetProperty("changed").GetInt64() == 8);
+        entry.Actor.ShouldStartWith("token:");
+        var details = JsonDocument.Parse(entry.Details!).RootElement.GetProperty("rules")[0];
+        details.GetProperty("rule").GetString().ShouldBe(id.ToString());
+        details.GetProperty("ruleVersion").GetInt32().ShouldBe(1);
+        details.GetProperty("matched").GetInt64().ShouldBe(8);
+        details.GetProperty("startedAt").GetString().ShouldNotBeNull();
+        var trail = string.Join("\n", await App.WithDbAsync(db => db.AuditEntries.Select(e => e.Details ?? "").ToListAsync()));
+        trail.ShouldNotContain("2021-01-0");
+        trail.ShouldNotContain("@example.com");
+
+        // A changed rule is a new version: applying waits for its dry run again.
+        (await dpo.PatchAsync($"/api/retention/rules/{id}", JsonContent.Create(new { period = "P1Y" }))).EnsureSuccessStatusCode();
+        Only(await SweepAsync(dpo, dryRun: false)).GetProperty("status").GetString().ShouldBe("skipped");
+    }
+
+    [Fact]
+    public async Task MIN003_rows_of_people_under_a_legal_hold_or_with_a_pending_request_are_skipped_and_counted_by_reason()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        var hold = await Json(await dpo.PostAsJsonAsync("/api/retention/holds", new
+        {
+            identity = "Jane@Example.com",
+            reason = "Employment tribunal claim 2026/114",
+            matterRef = "ET-2026-114",
+        }));
+        hold.GetProperty("active").GetBoolean().ShouldBeTrue();
+        var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);
+        (await staff.PostAsJsonAsync("/api/requests", new { type = "access", identities = new { email = Customer1 } })).EnsureSuccessStatusCode();
+
+        var dry = Only(await SweepAsync(dpo, dryRun: true));
+        Count(dry, "matched").ShouldBe(8);
+        Skipped(dry, "legalHold").ShouldBe(1);
+        Skipped(dry, "pendingRequest").ShouldBe(6);
+        Count(dry, "outstanding").ShouldBe(1);
+
+        var applied = Only(await SweepAsync(dpo, dryRun: false));
+        Count(applied, "changed").ShouldBe(1);
+        Skipped(applied, "legalHold").ShouldBe(1);
+        Skipped(applied, "pendingRequest").ShouldBe(6);
+        var left = (await shop.DumpAsync()).Keys.Where(k => k.StartsWith("login[", StringComparison.Ordinal) && k.EndsWith(".id", StringComparison.Ordinal)).Order().ToList();
+        left.ShouldBe(["login[10].id", "login[1].id", "login[2].id", "login[3].id", "login[4].id", "login[5].id", "login[6].id", "login[8].id", "login[9].id"]);
+
+        var holds = await dpo.GetStringAsync("/api/retention/holds");
+        holds.ShouldNotContain("jane", Case.Insensitive);
+        holds.ShouldContain("ET-2026-114");
+        (await staff.PostAsJsonAsync($"/api/retention/holds/{hold.GetProperty("id").GetGuid()}/release", new { })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await Json(await dpo.PostAsJsonAsync($"/api/retention/holds/{hold.GetProperty("id").GetGuid()}/release", new { reason = "Claim settled" })))
+            .GetProperty("active").GetBoolean().ShouldBeFalse();
+        (await dpo.PostAsJsonAsync($"/api/retention/holds/{hold.GetProperty("id").GetGuid()}/release", new { })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+
+        var released = Only(await SweepAsync(dpo, dryRun: false));
+        Count(released, "changed").ShouldBe(1, "the held login goes on the next sweep after release");
+        Skipped(released, "legalHold").ShouldBe(0);
+        (await shop.DumpAsync()).ShouldNotContainKey("login[8].id");
+        string.Join("\n", await App.WithDbAsync(db => db.AuditEntries.Select(e => e.Details ?? "").ToListAsync())).ShouldNotContain(Jane, Case.Insensitive);
+        (await dpo.PostAsJsonAsync("/api/retention/holds", new { identity = "", reason = "" })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task MIN004_a_sweep_stopped_after_a_batch_committed_resumes_from_its_checkpoint_and_applies_nothing_twice()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        // Random names make a second application visible: the same cell would get another value.
+        (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
+        {
+            rules = new object[] { new { dataCategory = "user.name", strategy = "random_string_rewrite" }, new { dataCategory = "user", strategy = "auto" } },
+        })).EnsureSuccessStatusCode();
+        await RuleAsync(dpo, CustomerRule());
+        await SweepAsync(dpo, dryRun: true);
+        var before = await shop.DumpAsync();
+        var hooks = App.Services.GetRequiredService<RetentionSweepHooks>();
+        var stops = 0;
+        hooks.At = (stage, _, _) => stage == "applied" && stops++ == 0 ? throw new IOException("connection reset by peer") : Task.CompletedTask;
+
+        var stopped = await SweepAsync(dpo, dryRun: false);
+
+        stopped.GetProperty("status").GetString().ShouldBe("paused");
+        stopped.GetProperty("error").GetString()!.ShouldContain("Nothing was half-applied");
+        var paused = Only(stopped);
+        paused.GetProperty("status").GetString().ShouldBe("paused");
+        paused.GetProperty("error").GetString()!.ShouldContain("could not be reached or stopped answering");
+        var atStop = await shop.DumpAsync();
+        atStop["customer[1].name"].ShouldNotBe("John Customer", "the first batch committed before the stop");
+        atStop["customer[3].name"].ShouldBe("Jane Customer");
+        hooks.At = null;
+
+        var resumed = await Json(await dpo.PostAsync($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}/resume", null));
+
+        resumed.GetProperty("status").GetString().ShouldBe("completed");
+        Count(Only(resumed), "changed").ShouldBe(3);
+        var after = await shop.DumpAsync();
+        after["customer[1].name"].ShouldBe(atStop["customer[1].name"], "not masked a second time");
+        after["customer[2].name"].ShouldBe(atStop["customer[2].name"]);
+        after["customer[3].name"].Length.ShouldBe(30);
+        FidesExampleDatabase.Changes(before, after).Count.ShouldBe(6, "name and e-mail of three customers, nothing else");
+        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(3);
+
+        var again = Only(await SweepAsync(dpo, dryRun: false));
+        Count(again, "changed").ShouldBe(0);
+        Skipped(again, "alreadyErased").ShouldBe(3, "idempotent: a masked row keeps its date but is not masked again");
+        FidesExampleDatabase.Changes(after, await shop.DumpAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task MIN004_a_batch_refused_midway_by_the_database_is_rolled_back_whole_and_the_sweep_resumes_once_fixed()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
+        {
+            rules = new object[] { new { dataCategory = "user.name", strategy = "random_string_rewrite" }, new { dataCategory = "user", strategy = "auto" } },
+        })).EnsureSuccessStatusCode();
+        await RuleAsync(dpo, CustomerRule());
+        await SweepAsync(dpo, dryRun: true);
+        await shop.ExecuteAsync(Provider == StorageProvider.Postgres
+            ? """
+              CREATE FUNCTION refuse_two() RETURNS trigger AS $$ BEGIN IF OLD.id = 2 THEN RAISE EXCEPTION 'customer 2 is locked'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+              CREATE TRIGGER refuse_two BEFORE UPDATE ON customer FOR EACH ROW EXECUTE FUNCTION refuse_two();
+              """
+            : "CREATE TRIGGER refuse_two BEFORE UPDATE ON customer WHEN old.id = 2 BEGIN SELECT RAISE(ABORT, 'customer 2 is locked'); END;");
+        var before = await shop.DumpAsync();
+
+        var stopped = await SweepAsync(dpo, dryRun: false);
+
+        stopped.GetProperty("status").GetString().ShouldBe("paused");
+        Only(stopped).GetProperty("error").GetString()!.ShouldContain("customer 2 is locked");
+        FidesExampleDatabase.Changes(before, await shop.DumpAsync()).ShouldBeEmpty("customer 1, in the same batch as customer 2, is not changed either");
+        await shop.ExecuteAsync("DROP TRIGGER refuse_two" + (Provider == StorageProvider.Postgres ? " ON customer" : ""));
+
+        var resumed = await Json(await dpo.PostAsync($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}/resume", null));
+        resumed.GetProperty("status").GetString().ShouldBe("completed");
+        Count(Only(resumed), "changed").ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task MIN004_a_dropped_connection_pauses_the_sweep_with_a_clear_error_and_no_secret_and_the_background_job_resumes_it()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        (await dpo.PostAsJsonAsync("/api/connections", new
+        {
+            key = "shop",
+            kind = "postgres",
+            connectionString = "Host=127.0.0.1;Port=1;Database=x;Username=u;Password=sekrit;Timeout=2",
+            datasets = new[] { FidesExampleDatabase.DatasetKey },
+        })).EnsureSuccessStatusCode();
+
+        var stopped = await SweepAsync(dpo, dryRun: false);
+
+        stopped.GetProperty("status").GetString().ShouldBe("paused");
+        Only(stopped).GetProperty("error").GetString()!.ShouldContain("could not be reached");
+        stopped.ToString().ShouldNotContain("sekrit");
+        (await dpo.PostAsJsonAsync("/api/connections", new
+        {
+            key = "shop",
+            kind = Provider == StorageProvider.Postgres ? "postgres" : "sqlite",
+            connectionString = shop.ConnectionString,
+            datasets = new[] { FidesExampleDatabase.DatasetKey },
+        })).EnsureSuccessStatusCode();
+        async Task<int> RunDueAsync()
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<RetentionSweeps>().RunDueAsync();
+        }
+        (await RunDueAsync()).ShouldBe(0, "not before the retry is due");
+        App.Time.Advance(TimeSpan.FromMinutes(2));
+        (await RunDueAsync()).ShouldBe(1);
+        var view = await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}");
+        view.GetProperty("status").GetString().ShouldBe("completed");
+        view.GetProperty("attempts").GetInt32().ShouldBe(2);
+        Count(Only(view), "changed").ShouldBe(8);
+    }
+
+    [Fact]
+    public async Task MIN008_erasures_are_recorded_by_keyed_fingerprint_and_a_replay_erases_rows_a_restore_brought_back()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        var id = await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        Count(Only(await SweepAsync(dpo, dryRun: false)), "changed").ShouldBe(8);
+        var ledger = await dpo.GetFromJsonAsync<JsonElement>("/api/retention/erasures");
+        var entry = ledger.EnumerateArray().ShouldHaveSingleItem();
+        entry.GetProperty("ruleId").GetGuid().ShouldBe(id);
+        entry.GetProperty("action").GetString().ShouldBe("deleted");
+        entry.GetProperty("rows").GetInt64().ShouldBe(8);
+        (await App.WithDbAsync(db => db.Set<RetentionErasure>().Select(e => e.KeyFingerprint).ToListAsync())).ShouldAllBe(f => f.Length == 64);
+        (await dpo.DeleteAsync($"/api/retention/rules/{id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/rules/{id}")).GetProperty("status").GetString().ShouldBe("retired", "an applied rule is kept");
+
+        // A backup from before the sweep is restored: two of the erased logins are back.
+        await shop.ExecuteAsync("INSERT INTO login VALUES (7, 2, '2021-01-06 01:00:00'), (8, 3, '2021-01-06 01:00:00')");
+        var dry = await Json(await dpo.PostAsJsonAsync("/api/retention/erasures/replay", new { dryRun = true }));
+        dry.GetProperty("kind").GetString().ShouldBe("replay");
+        Count(Only(dry), "matched").ShouldBe(2);
+        Count(Only(dry), "outstanding").ShouldBe(2);
+        (await shop.DumpAsync()).ShouldContainKey("login[7].id");
+
+        var replayed = await Json(await dpo.PostAsJsonAsync("/api/retention/erasures/replay", new { dryRun = false }));
+        Count(Only(replayed), "changed").ShouldBe(2);
+        var dump = await shop.DumpAsync();
+        dump.ShouldNotContainKey("login[7].id");
+        dump.ShouldNotContainKey("login[8].id");
+        dump.ShouldContainKey("login[9].id");
+        (await dpo.GetFromJsonAsync<JsonElement>("/api/retention/erasures"))[0].GetProperty("replayed").GetInt64().ShouldBe(2);
+        (await App.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action == "retention.replay_completed"))).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Anonymise_generalises_personal_dates_to_the_month_and_a_review_rule_on_dates_only_counts()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule(action: "anonymise"));
+        await RuleAsync(dpo, new
+        {
+            name = "Service requests",
+            dataset = FidesExampleDatabase.DatasetKey,
+            collection = "service_request",
+            triggerField = "closed",
+            period = "P1Y",
+            reason = "Business need: complaints about a closed request arrive within a year",
+        });
+        await SweepAsync(dpo, dryRun: true);
+        var before = await shop.DumpAsync();
+
+        var sweep = await SweepAsync(dpo, dryRun: false);
+
+        var rules = sweep.GetProperty("rules").EnumerateArray().ToDictionary(r => r.GetProperty("ruleName").GetString()!);
+        Count(rules["Logins"], "changed").ShouldBe(8);
+        var review = rules["Service requests"];
+        review.GetProperty("action").GetString().ShouldBe("review");
+        Count(review, "matched").ShouldBe(3);
+        Count(review, "untriggered").ShouldBe(1, "MIN007 on a date column: the open request has no closing date");
+        Count(review, "outstanding").ShouldBe(3, "flagged for a person");
+        Count(review, "changed").ShouldBe(0);
+        var changes = FidesExampleDatabase.Changes(before, await shop.DumpAsync());
+        changes.Count.ShouldBe(8, string.Join("\n", changes));
+        changes.ShouldAllBe(c => c.StartsWith("login[", StringComparison.Ordinal) && c.Contains("].time: "));
+        var times = await shop.Store.SelectAsync("login", ["id", "time"], [Dataward.Connectors.Stores.KeyFilter.Of("id", Enumerable.Range(1, 8).Select(i => (object?)(long)i))]);
+        times.Select(r => r["time"]).ShouldAllBe(t => Equals(t, new DateTime(2021, 1, 1)), "January 2021, to the month");
+    }
+
+    [Fact]
+    public async Task A_rule_on_a_cron_schedule_is_swept_by_the_background_job_when_due_and_only_after_a_dry_run()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        var rule = (await dpo.PostAsJsonAsync("/api/retention/rules", new
+        {
+            name = "Logins",
+            dataset = FidesExampleDatabase.DatasetKey,
+            collection = "login",
+            triggerField = "time",
+            period = "P2Y",
+            action = "erase",
+            reason = "Business need",
+            schedule = "0 2 * * *",
+        }));
+        rule.EnsureSuccessStatusCode();
+        async Task<int> RunDueAsync()
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<RetentionSweeps>().RunDueAsync();
+        }
+        (await RunDueAsync()).ShouldBe(0, "02:00 has not come");
+        App.Time.Advance(TimeSpan.FromHours(17.5));
+        (await RunDueAsync()).ShouldBe(1);
+        (await RunDueAsync()).ShouldBe(0, "once per occurrence");
+        var first = (await dpo.GetFromJsonAsync<JsonElement>("/api/retention/sweeps"))[0];
+        first.GetProperty("trigger").GetString().ShouldBe("schedule");
+        Only(first).GetProperty("status").GetString().ShouldBe("skipped", "MIN002: no dry run yet");
+
+        await SweepAsync(dpo, dryRun: true);
+        App.Time.Advance(TimeSpan.FromDays(1));
+        (await RunDueAsync()).ShouldBe(1);
+        var second = (await dpo.GetFromJsonAsync<JsonElement>("/api/retention/sweeps"))[0];
+        second.GetProperty("actor").GetString().ShouldBe(RetentionSweeps.ScheduleActor);
+        Count(Only(second), "changed").ShouldBe(8);
+    }
+
+    [Fact]
+    public async Task The_cli_sweeps_with_a_dry_run_and_lists_the_erasure_ledger_for_a_replay()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+
+        var dry = await DatawardProcess.RunAsync(App.Database.Environment, null, "retention", "sweep", "--dry-run");
+        dry.ExitCode.ShouldBe(0, dry.Stderr);
+        dry.Stdout.ShouldContain("(dry run): completed");
+        dry.Stdout.ShouldContain($"Logins v1 {FidesExampleDatabase.DatasetKey}:login erase: completed; matched 8, changed 0, would change 8, untriggered 1");
+        (await shop.DumpAsync()).ShouldContainKey("login[1].id");
+
+        var applied = await DatawardProcess.RunAsync(App.Database.Environment, null, "retention", "sweep");
+        applied.ExitCode.ShouldBe(0, applied.Stderr);
+        applied.Stdout.ShouldContain("matched 8, changed 8");
+        var listed = await DatawardProcess.RunAsync(App.Database.Environment, null, "retention", "replay", "--dry-run");
+        listed.ExitCode.ShouldBe(0, listed.Stderr);
+        listed.Stdout.ShouldContain($"Logins: 8 row(s) deleted in {FidesExampleDatabase.DatasetKey}:login");
+        listed.Stdout.ShouldContain("Replay");
+        (await DatawardProcess.RunAsync(App.Database.Environment, null, "retention", "resume", "not-a-guid")).ExitCode.ShouldBe(2);
+    }
+}
