@@ -23,6 +23,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         $"/requests/{Missing}/plan", "/connections", "/privacy/requests", $"/privacy/requests/{Missing}", $"/privacy/requests/{Missing}/download",
         $"/privacy/requests/{Missing}/package?t=" + new string('a', 3000),
         "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
+        "/dpias", $"/dpias/{Missing}", $"/dpias/{Missing}?created=1", $"/dpias/screening/{Missing}", "/dpias/screening/not-a-guid",
     ];
 
     [Theory]

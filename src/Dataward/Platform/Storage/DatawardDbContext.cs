@@ -52,6 +52,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Requests.RequestExecutionConfiguration.Configure(builder);
         Connections.ConnectionRecord.Configure(builder);
         Breaches.BreachConfiguration.Configure(builder);
+        Dpias.DpiaConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -13,6 +13,7 @@ using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
 using Dataward.Breaches;
+using Dataward.Dpias;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -135,7 +136,10 @@ public static class DatawardApp
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReportBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
-            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.EditDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.AdviseOnDpias, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.SignOffDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -207,6 +211,7 @@ public static class DatawardApp
         services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Breaches.BreachService>();
+        services.AddScoped<Dpias.DpiaService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -261,6 +266,7 @@ public static class DatawardApp
         api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapBreachEndpoints();
+        api.MapDpiaEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
