@@ -216,7 +216,7 @@ public sealed class DpiaService(DatawardDbContext db, AuditTrail audit, Deadline
             ActivityId = activityId,
             ActivityName = activityName,
             ScreeningId = screeningId,
-            Title = sections.Title ?? $"DPIA: {activityName}",
+            Title = sections.Title ?? activityName,
             Status = DpiaStatuses.Draft,
             CreatedBy = actor,
             CreatedAt = now,

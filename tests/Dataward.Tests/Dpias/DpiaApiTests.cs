@@ -159,7 +159,7 @@ public abstract class DpiaApiTests(StorageProvider provider) : AppTest(provider)
         var created = await Status(await dpo.PostAsJsonAsync("/api/dpias", new { activityId }), HttpStatusCode.Created);
         var id = created.GetProperty("id").GetGuid();
         created.GetProperty("reference").GetString().ShouldBe("DPIA-2026-0001");
-        created.GetProperty("title").GetString().ShouldBe("DPIA: Loyalty scoring");
+        created.GetProperty("title").GetString().ShouldBe("Loyalty scoring", "the activity's name unless another is given");
         created.GetProperty("status").GetString().ShouldBe("draft");
 
         await Problem(await dpo.PostAsJsonAsync($"/api/dpias/{id}/risks", new { description = "Wrong tier", likelihood = "likely", severity = "severe" }),
