@@ -24,6 +24,10 @@ public sealed record ActivityView : ProcessingActivity
     public IReadOnlyList<string> SpecialCategories { get; init; } = [];
     public bool CriminalOffenceData { get; init; }
     public IReadOnlyList<string> RightsAvailable { get; init; } = [];
+
+    /// <summary>From the DPIA capability, not the register document: the newest screening, the newest DPIA and whether
+    /// processing must wait for the ICO (ACC011, ACC013). Null when the activity was never screened or assessed.</summary>
+    public Dpias.ActivityDpiaScreening? DpiaScreening { get; init; }
 }
 
 /// <summary>Filters of the register list; null means "any".</summary>
@@ -136,14 +140,20 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
             query = query.Where(a => a.Owner == owner);
         }
         var taxonomy = await TaxonomyAsync(cancellationToken);
-        var views = (await query.OrderBy(a => a.Name).ToListAsync(cancellationToken)).Select(a => View(a, taxonomy));
-        return filter.Overdue is { } overdue ? views.Where(v => v.Overdue == overdue).ToList() : views.ToList();
+        var views = (await query.OrderBy(a => a.Name).ToListAsync(cancellationToken)).Select(a => View(a, taxonomy)).ToList();
+        var dpias = await Dpias.DpiaService.ForActivitiesAsync(db, views.Select(v => v.Id).ToList(), cancellationToken);
+        views = views.Select(v => v with { DpiaScreening = dpias.GetValueOrDefault(v.Id) }).ToList();
+        return filter.Overdue is { } overdue ? views.Where(v => v.Overdue == overdue).ToList() : views;
     }
 
     public async Task<ActivityView?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
         await db.Activities.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, cancellationToken) is { } record
-            ? View(record, await TaxonomyAsync(cancellationToken))
+            ? await WithDpiaAsync(View(record, await TaxonomyAsync(cancellationToken)), cancellationToken)
             : null;
+
+    /// <summary>ACC011, ACC013: the DPIA capability's facts about one activity, beside the register's own.</summary>
+    private async Task<ActivityView> WithDpiaAsync(ActivityView view, CancellationToken cancellationToken) =>
+        view with { DpiaScreening = (await Dpias.DpiaService.ForActivitiesAsync(db, [view.Id], cancellationToken)).GetValueOrDefault(view.Id) };
 
     public async Task<Outcome<ActivityView>> CreateAsync(ProcessingActivity activity, string actor, CancellationToken cancellationToken = default)
     {
@@ -187,7 +197,7 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         var document = JsonSerializer.Serialize(activity, Json);
         if (document == record.Document)
         {
-            return Outcome<ActivityView>.Success(View(record, taxonomy)); // nothing changed: no new version
+            return Outcome<ActivityView>.Success(await WithDpiaAsync(View(record, taxonomy), cancellationToken)); // nothing changed: no new version
         }
         Apply(record, activity, document, taxonomy);
         record.Version++;
@@ -195,7 +205,7 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         await audit.RecordAsync(actor, "register.activity_updated", $"activity:{record.Id}",
             new JsonObject { ["version"] = record.Version, ["status"] = record.Status }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Outcome<ActivityView>.Success(View(record, taxonomy));
+        return Outcome<ActivityView>.Success(await WithDpiaAsync(View(record, taxonomy), cancellationToken));
     }
 
     /// <summary>Deletes a draft. Active and retired activities are part of the record: retire them instead.</summary>
@@ -237,7 +247,7 @@ public sealed class RegisterService(DatawardDbContext db, AuditTrail audit, Time
         record.LastReviewedAt = now;
         await audit.RecordAsync(actor, "register.activity_reviewed", $"activity:{record.Id}", new JsonObject { ["version"] = record.Version }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Outcome<ActivityView>.Success(View(record, await TaxonomyAsync(cancellationToken)));
+        return Outcome<ActivityView>.Success(await WithDpiaAsync(View(record, await TaxonomyAsync(cancellationToken)), cancellationToken));
     }
 
     public async Task<IReadOnlyList<ActivityReviewView>> ReviewsAsync(Guid id, CancellationToken cancellationToken = default) =>

@@ -28,6 +28,7 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/retention", "/retention/new", $"/retention/{Missing}", $"/retention/{Missing}?saved=1", $"/retention/{Missing}/edit", "/retention/print",
         "/retention/sweeps", "/retention/sweeps?from=notadate&to=%00", "/retention/sweeps?from=2026-12-01&to=2026-01-01",
         "/retention/sweeps?from=0001-01-01&to=9999-12-31", $"/retention/sweeps/{Missing}", "/retention/holds", "/retention/erasures",
+        "/dpias", $"/dpias/{Missing}", $"/dpias/{Missing}?created=1", $"/dpias/screening/{Missing}", "/dpias/screening/not-a-guid",
     ];
 
     [Theory]

@@ -71,4 +71,13 @@ public static class Policies
 
     /// <summary><c>share.export</c>: producing an extract for a recipient: Administrator and DPO.</summary>
     public const string ShareExport = nameof(ShareExport);
+
+    /// <summary>Screening activities and writing DPIAs: Administrator, DPO and Staff (Auditors change nothing).</summary>
+    public const string EditDpias = nameof(EditDpias);
+
+    /// <summary>The DPO alone gives the DPO's advice on a DPIA (Art. 35(2)).</summary>
+    public const string AdviseOnDpias = nameof(AdviseOnDpias);
+
+    /// <summary>Signing off DPIAs, reviewing them and tracking prior consultations with the ICO: Administrator and DPO.</summary>
+    public const string SignOffDpias = nameof(SignOffDpias);
 }

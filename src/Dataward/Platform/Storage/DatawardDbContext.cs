@@ -55,6 +55,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Pseudonymisation.VaultEntry.Configure(builder);
         Sharing.SharingConfiguration.Configure(builder);
         Retention.RetentionConfiguration.Configure(builder);
+        Dpias.DpiaConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

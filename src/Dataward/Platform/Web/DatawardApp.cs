@@ -16,6 +16,7 @@ using Dataward.Breaches;
 using Dataward.Pseudonymisation;
 using Dataward.Sharing;
 using Dataward.Retention;
+using Dataward.Dpias;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -142,7 +143,10 @@ public static class DatawardApp
             .AddPolicy(Policies.ManageKeys, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.Tokenise, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
             .AddPolicy(Policies.Detokenise, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
-            .AddPolicy(Policies.ShareExport, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.ShareExport, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.EditDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.AdviseOnDpias, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.SignOffDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -224,6 +228,7 @@ public static class DatawardApp
         services.AddScoped<Retention.RetentionSweeps>();
         services.AddSingleton<Retention.RetentionSweepHooks>();
         services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Dpias.DpiaService>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -284,6 +289,7 @@ public static class DatawardApp
         api.MapRecipientEndpoints();
         api.MapSharingEndpoints();
         api.MapRetentionEndpoints();
+        api.MapDpiaEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

@@ -804,6 +804,249 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("DpiaId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dpia_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("summary");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DpiaId", "Sequence");
+
+                    b.ToTable("dpia_events", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("activity_id");
+
+                    b.Property<string>("ActivityName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("activity_name");
+
+                    b.Property<DateTimeOffset?>("AdviceDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("advice_due_at");
+
+                    b.Property<string>("Consultation")
+                        .HasColumnType("text")
+                        .HasColumnName("consultation");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DpoAdvice")
+                        .HasColumnType("text")
+                        .HasColumnName("dpo_advice");
+
+                    b.Property<string>("Necessity")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("necessity");
+
+                    b.Property<string>("Need")
+                        .HasColumnType("text")
+                        .HasColumnName("need");
+
+                    b.Property<DateTimeOffset?>("NextReviewAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_review_at");
+
+                    b.Property<string>("PriorConsultation")
+                        .HasColumnType("text")
+                        .HasColumnName("prior_consultation");
+
+                    b.Property<bool>("ProcessingOnHold")
+                        .HasColumnType("boolean")
+                        .HasColumnName("processing_on_hold");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("reference");
+
+                    b.Property<string>("ResidualRisk")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("residual_risk");
+
+                    b.Property<string>("Reviews")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reviews");
+
+                    b.Property<string>("Risks")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("risks");
+
+                    b.Property<Guid?>("ScreeningId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("screening_id");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("SignOff")
+                        .HasColumnType("text")
+                        .HasColumnName("sign_off");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("integer")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("ScreeningId");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("dpias", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaScreeningRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("activity_id");
+
+                    b.Property<string>("ActivityName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("activity_name");
+
+                    b.Property<string>("Art35Cases")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("art35_cases");
+
+                    b.Property<string>("Criteria")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("criteria");
+
+                    b.Property<bool>("DpiaRequired")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dpia_required");
+
+                    b.Property<string>("IcoList")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("ico_list");
+
+                    b.Property<string>("Notes")
+                        .HasColumnType("text")
+                        .HasColumnName("notes");
+
+                    b.Property<string>("Reasons")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reasons");
+
+                    b.Property<DateTimeOffset>("ScreenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("screened_at");
+
+                    b.Property<string>("ScreenedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("screened_by");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId", "ScreenedAt");
+
+                    b.ToTable("dpia_screenings", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Notices.NoticeRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2968,6 +3211,23 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasForeignKey("BreachId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
+                {
+                    b.HasOne("Dataward.Dpias.DpiaRecord", null)
+                        .WithMany()
+                        .HasForeignKey("DpiaId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaRecord", b =>
+                {
+                    b.HasOne("Dataward.Dpias.DpiaScreeningRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ScreeningId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Dataward.Pseudonymisation.PseudonymKey", b =>

@@ -798,6 +798,249 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("DpiaId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpia_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("summary");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DpiaId", "Sequence");
+
+                    b.ToTable("dpia_events", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activity_id");
+
+                    b.Property<string>("ActivityName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activity_name");
+
+                    b.Property<long?>("AdviceDueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("advice_due_at");
+
+                    b.Property<string>("Consultation")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("consultation");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DpoAdvice")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpo_advice");
+
+                    b.Property<string>("Necessity")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("necessity");
+
+                    b.Property<string>("Need")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("need");
+
+                    b.Property<long?>("NextReviewAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_review_at");
+
+                    b.Property<string>("PriorConsultation")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prior_consultation");
+
+                    b.Property<bool>("ProcessingOnHold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("processing_on_hold");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
+                    b.Property<string>("ResidualRisk")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("residual_risk");
+
+                    b.Property<string>("Reviews")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reviews");
+
+                    b.Property<string>("Risks")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("risks");
+
+                    b.Property<Guid?>("ScreeningId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("screening_id");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("SignOff")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sign_off");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("ScreeningId");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("dpias", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaScreeningRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ActivityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activity_id");
+
+                    b.Property<string>("ActivityName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("activity_name");
+
+                    b.Property<string>("Art35Cases")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("art35_cases");
+
+                    b.Property<string>("Criteria")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("criteria");
+
+                    b.Property<bool>("DpiaRequired")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dpia_required");
+
+                    b.Property<string>("IcoList")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ico_list");
+
+                    b.Property<string>("Notes")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notes");
+
+                    b.Property<string>("Reasons")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reasons");
+
+                    b.Property<long>("ScreenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("screened_at");
+
+                    b.Property<string>("ScreenedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("screened_by");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ActivityId", "ScreenedAt");
+
+                    b.ToTable("dpia_screenings", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Notices.NoticeRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2956,6 +3199,23 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasForeignKey("BreachId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
+                {
+                    b.HasOne("Dataward.Dpias.DpiaRecord", null)
+                        .WithMany()
+                        .HasForeignKey("DpiaId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Dpias.DpiaRecord", b =>
+                {
+                    b.HasOne("Dataward.Dpias.DpiaScreeningRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ScreeningId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Dataward.Pseudonymisation.PseudonymKey", b =>
