@@ -23,6 +23,10 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         $"/requests/{Missing}/plan", "/connections", "/privacy/requests", $"/privacy/requests/{Missing}", $"/privacy/requests/{Missing}/download",
         $"/privacy/requests/{Missing}/package?t=" + new string('a', 3000),
         "/breaches", "/breaches/new", $"/breaches/{Missing}", $"/breaches/{Missing}?reported=1",
+        "/training", "/training?status=nonsense", "/training?status=overdue", "/training/courses", "/training/record", "/training/record?staff=" + Missing,
+        "/training/record?staff=not-a-guid", "/training/import", $"/training/staff/{Missing}", $"/training/staff/{Missing}?recorded=1",
+        "/complaints", "/complaints?due=never&status=" + new string('x', 500), "/complaints/new", $"/complaints/{Missing}", $"/complaints/{Missing}?logged=1",
+        "/privacy/complaints",
     ];
 
     [Theory]

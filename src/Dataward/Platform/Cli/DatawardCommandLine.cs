@@ -35,6 +35,7 @@ public static class DatawardCommandLine
             Register.RegisterCommands.Create(),
             Datasets.DatasetCommands.Create(),
             Requests.RequestCommands.Create(),
+            Training.TrainingCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

@@ -58,4 +58,13 @@ public static class Policies
 
     /// <summary>Triage, assessment, decisions, notifications and closure of breaches: Administrator and DPO.</summary>
     public const string HandleBreaches = nameof(HandleBreaches);
+
+    /// <summary>Reading staff training records: Administrator, DPO and Auditor.</summary>
+    public const string ReadTraining = nameof(ReadTraining);
+
+    /// <summary>Courses, staff, completions and induction meetings: Administrator and DPO.</summary>
+    public const string ManageTraining = nameof(ManageTraining);
+
+    /// <summary>Logging, acknowledging and answering complaints: Administrator, DPO and Staff (Auditors read).</summary>
+    public const string HandleComplaints = nameof(HandleComplaints);
 }

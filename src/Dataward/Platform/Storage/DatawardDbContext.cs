@@ -52,6 +52,8 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Requests.RequestExecutionConfiguration.Configure(builder);
         Connections.ConnectionRecord.Configure(builder);
         Breaches.BreachConfiguration.Configure(builder);
+        Training.TrainingConfiguration.Configure(builder);
+        Complaints.ComplaintConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -13,6 +13,8 @@ using Dataward.Portal;
 using Dataward.Requests;
 using Dataward.Connections;
 using Dataward.Breaches;
+using Dataward.Training;
+using Dataward.Complaints;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -135,7 +137,10 @@ public static class DatawardApp
             .AddPolicy(Policies.ReadConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.EraseConsentSubjects, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReportBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
-            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.HandleBreaches, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ReadTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
+            .AddPolicy(Policies.ManageTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.HandleComplaints, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -207,6 +212,11 @@ public static class DatawardApp
         services.AddSingleton<Requests.ErasureCheckpointHooks>();
         services.AddScoped<Connections.ConnectionService>();
         services.AddScoped<Breaches.BreachService>();
+        services.AddScoped<Training.TrainingService>();
+        services.AddScoped<Training.TrainingReminders>();
+        services.AddOptions<Training.TrainingOptions>().BindConfiguration(Training.TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Complaints.ComplaintService>();
+        services.AddOptions<Complaints.ComplaintOptions>().BindConfiguration(Complaints.ComplaintOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -218,6 +228,7 @@ public static class DatawardApp
             services.AddHostedService<Register.ReviewReminderJob>();
             services.AddHostedService<Requests.RequestAccessJob>();
             services.AddHostedService<Requests.RequestExecutionJob>();
+            services.AddHostedService<Training.TrainingReminderJob>();
         }
     }
 
@@ -261,6 +272,8 @@ public static class DatawardApp
         api.MapRequestExecutionEndpoints();
         api.MapConnectionEndpoints();
         api.MapBreachEndpoints();
+        api.MapTrainingEndpoints();
+        api.MapComplaintEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
