@@ -142,7 +142,7 @@ public static class ComplaintRules
         {
             yield return new Violation("complainant.email", "Give an e-mail address: the acknowledgement and the reply are sent to it.", "ACC014");
         }
-        if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(phone) && string.IsNullOrWhiteSpace(address))
+        else if (string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(phone) && string.IsNullOrWhiteSpace(address))
         {
             yield return new Violation("complainant", "Record how to reply: an e-mail address, a postal address or a telephone number.", "ACC014");
         }

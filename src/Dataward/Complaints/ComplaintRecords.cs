@@ -38,6 +38,9 @@ public sealed class Complaint
     public string? ClosedBy { get; set; }
     public string? ClosedReason { get; set; }
     public required string LoggedBy { get; set; }
+    /// <summary>How many history entries the complaint has: the next one's position, so entries made in the same
+    /// instant keep the order they happened in.</summary>
+    public int EntryCount { get; set; }
     public int Version { get; set; }
 }
 
@@ -47,6 +50,7 @@ public sealed class ComplaintUpdate
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid ComplaintId { get; set; }
+    public int Position { get; set; }
     public DateTimeOffset At { get; set; }
     public required string Actor { get; set; }
     public required string Kind { get; set; }
@@ -91,6 +95,7 @@ internal static class ComplaintConfiguration
             e.Property(c => c.ClosedBy).HasColumnName("closed_by").HasMaxLength(120);
             e.Property(c => c.ClosedReason).HasColumnName("closed_reason").HasMaxLength(2000);
             e.Property(c => c.LoggedBy).HasColumnName("logged_by").HasMaxLength(120);
+            e.Property(c => c.EntryCount).HasColumnName("entry_count");
             e.Property(c => c.Version).HasColumnName("version").IsConcurrencyToken();
             e.HasIndex(c => c.Reference).IsUnique();
             e.HasIndex(c => new { c.Year, c.Sequence }).IsUnique();
@@ -103,12 +108,13 @@ internal static class ComplaintConfiguration
             e.HasKey(u => u.Id);
             e.Property(u => u.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(u => u.ComplaintId).HasColumnName("complaint_id");
+            e.Property(u => u.Position).HasColumnName("position");
             e.Property(u => u.At).HasColumnName("at");
             e.Property(u => u.Actor).HasColumnName("actor").HasMaxLength(120);
             e.Property(u => u.Kind).HasColumnName("kind").HasMaxLength(20);
             e.Property(u => u.TextEncrypted).HasColumnName("text_encrypted");
             e.Property(u => u.SentToComplainant).HasColumnName("sent_to_complainant");
-            e.HasIndex(u => new { u.ComplaintId, u.At });
+            e.HasIndex(u => new { u.ComplaintId, u.Position }).IsUnique();
             e.HasOne<Complaint>().WithMany().HasForeignKey(u => u.ComplaintId).OnDelete(DeleteBehavior.Restrict);
         });
     }

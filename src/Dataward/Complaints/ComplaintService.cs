@@ -467,7 +467,7 @@ public sealed class ComplaintService(DatawardDbContext db, KeyRing keys, AuditTr
     {
         var now = time.GetUtcNow();
         var entries = (await db.Set<ComplaintUpdate>().AsNoTracking().Where(u => u.ComplaintId == c.Id).ToListAsync(cancellationToken))
-            .OrderBy(u => u.At).ThenBy(u => u.Id)
+            .OrderBy(u => u.Position)
             .Select(u => new ComplaintTimelineEntry(u.At, u.Actor, u.Kind, keys.Decrypt(u.TextEncrypted, Purpose), u.SentToComplainant)).ToList();
         var summary = Summary(c, now);
         return new ComplaintView(c.Id, c.Reference, c.Channel, c.Status, c.ReceivedAt, Person(c), keys.Decrypt(c.SubjectEncrypted, Purpose),
@@ -495,7 +495,16 @@ public sealed class ComplaintService(DatawardDbContext db, KeyRing keys, AuditTr
     private Complainant Person(Complaint c) => JsonSerializer.Deserialize<Complainant>(keys.Decrypt(c.ComplainantEncrypted, Purpose), Json) ?? new Complainant();
 
     private void Log(Complaint complaint, string actor, string kind, string text, DateTimeOffset at, bool sent = false) =>
-        db.Add(new ComplaintUpdate { ComplaintId = complaint.Id, At = at, Actor = actor, Kind = kind, TextEncrypted = keys.Encrypt(text, Purpose), SentToComplainant = sent });
+        db.Add(new ComplaintUpdate
+        {
+            ComplaintId = complaint.Id,
+            Position = ++complaint.EntryCount,
+            At = at,
+            Actor = actor,
+            Kind = kind,
+            TextEncrypted = keys.Encrypt(text, Purpose),
+            SentToComplainant = sent,
+        });
 
     /// <summary>The organisation's name and its DPO's contact, to sign every message to the person.</summary>
     private async Task<string> SignatureAsync(CancellationToken cancellationToken)

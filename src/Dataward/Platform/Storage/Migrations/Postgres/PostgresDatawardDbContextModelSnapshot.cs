@@ -379,6 +379,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("details_encrypted");
 
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("entry_count");
+
                     b.Property<bool>("HasEmail")
                         .HasColumnType("boolean")
                         .HasColumnName("has_email");
@@ -507,6 +511,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(20)")
                         .HasColumnName("kind");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
                     b.Property<bool>("SentToComplainant")
                         .HasColumnType("boolean")
                         .HasColumnName("sent_to_complainant");
@@ -518,7 +526,8 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ComplaintId", "At");
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
 
                     b.ToTable("complaint_updates", (string)null);
                 });

@@ -373,6 +373,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("details_encrypted");
 
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("entry_count");
+
                     b.Property<bool>("HasEmail")
                         .HasColumnType("INTEGER")
                         .HasColumnName("has_email");
@@ -501,6 +505,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
                     b.Property<bool>("SentToComplainant")
                         .HasColumnType("INTEGER")
                         .HasColumnName("sent_to_complainant");
@@ -512,7 +520,8 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ComplaintId", "At");
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
 
                     b.ToTable("complaint_updates", (string)null);
                 });

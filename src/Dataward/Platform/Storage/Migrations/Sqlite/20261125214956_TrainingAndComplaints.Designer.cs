@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Dataward.Platform.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDatawardDbContext))]
-    [Migration("20261125205558_TrainingAndComplaints")]
+    [Migration("20261125214956_TrainingAndComplaints")]
     partial class TrainingAndComplaints
     {
         /// <inheritdoc />
@@ -376,6 +376,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("details_encrypted");
 
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("entry_count");
+
                     b.Property<bool>("HasEmail")
                         .HasColumnType("INTEGER")
                         .HasColumnName("has_email");
@@ -504,6 +508,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
                     b.Property<bool>("SentToComplainant")
                         .HasColumnType("INTEGER")
                         .HasColumnName("sent_to_complainant");
@@ -515,7 +523,8 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ComplaintId", "At");
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
 
                     b.ToTable("complaint_updates", (string)null);
                 });

@@ -44,6 +44,7 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     closed_by = table.Column<string>(type: "TEXT", maxLength: 120, nullable: true),
                     closed_reason = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
                     logged_by = table.Column<string>(type: "TEXT", maxLength: 120, nullable: false),
+                    entry_count = table.Column<int>(type: "INTEGER", nullable: false),
                     version = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -97,6 +98,7 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                 {
                     id = table.Column<Guid>(type: "TEXT", nullable: false),
                     complaint_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    position = table.Column<int>(type: "INTEGER", nullable: false),
                     at = table.Column<long>(type: "INTEGER", nullable: false),
                     actor = table.Column<string>(type: "TEXT", maxLength: 120, nullable: false),
                     kind = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
@@ -187,9 +189,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_complaint_updates_complaint_id_at",
+                name: "IX_complaint_updates_complaint_id_position",
                 table: "complaint_updates",
-                columns: new[] { "complaint_id", "at" });
+                columns: new[] { "complaint_id", "position" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_complaints_received_local_date",

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Dataward.Platform.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDatawardDbContext))]
-    [Migration("20261125205724_TrainingAndComplaints")]
+    [Migration("20261125215202_TrainingAndComplaints")]
     partial class TrainingAndComplaints
     {
         /// <inheritdoc />
@@ -382,6 +382,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("details_encrypted");
 
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("entry_count");
+
                     b.Property<bool>("HasEmail")
                         .HasColumnType("boolean")
                         .HasColumnName("has_email");
@@ -510,6 +514,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(20)")
                         .HasColumnName("kind");
 
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
                     b.Property<bool>("SentToComplainant")
                         .HasColumnType("boolean")
                         .HasColumnName("sent_to_complainant");
@@ -521,7 +529,8 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ComplaintId", "At");
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
 
                     b.ToTable("complaint_updates", (string)null);
                 });
