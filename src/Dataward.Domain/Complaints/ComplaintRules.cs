@@ -85,10 +85,6 @@ public static class ComplaintClock
         var local = date.ToDateTime(new TimeOnly(23, 59, 59));
         return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
     }
-
-    /// <summary>Whole local days from today to a due instant's local date: 0 on the day, negative once passed.</summary>
-    public static int DaysLeft(DateTimeOffset dueAt, DateTimeOffset now, TimeZoneInfo zone) =>
-        LocalDate(dueAt, zone).DayNumber - LocalDate(now, zone).DayNumber;
 }
 
 /// <summary>The wording every outcome carries (ACC014): the person's right to take the complaint to the ICO.</summary>
