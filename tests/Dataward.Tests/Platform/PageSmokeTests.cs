@@ -29,6 +29,10 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/retention/sweeps", "/retention/sweeps?from=notadate&to=%00", "/retention/sweeps?from=2026-12-01&to=2026-01-01",
         "/retention/sweeps?from=0001-01-01&to=9999-12-31", $"/retention/sweeps/{Missing}", "/retention/holds", "/retention/erasures",
         "/dpias", $"/dpias/{Missing}", $"/dpias/{Missing}?created=1", $"/dpias/screening/{Missing}", "/dpias/screening/not-a-guid",
+        "/training", "/training?status=nonsense", "/training?status=overdue", "/training/courses", "/training/record", "/training/record?staff=" + Missing,
+        "/training/record?staff=not-a-guid", "/training/import", $"/training/staff/{Missing}", $"/training/staff/{Missing}?recorded=1",
+        "/complaints", "/complaints?due=never&status=" + new string('x', 500), "/complaints/new", $"/complaints/{Missing}", $"/complaints/{Missing}?logged=1",
+        "/privacy/complaints",
     ];
 
     [Theory]

@@ -38,6 +38,7 @@ public static class DatawardCommandLine
             Pseudonymisation.PseudonymisationCommands.Create(),
             Sharing.SharingCommands.Create(),
             Retention.RetentionCommands.Create(),
+            Training.TrainingCommands.Create(),
         };
         var parsed = root.Parse(args);
         try

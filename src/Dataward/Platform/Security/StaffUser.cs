@@ -80,4 +80,13 @@ public static class Policies
 
     /// <summary>Signing off DPIAs, reviewing them and tracking prior consultations with the ICO: Administrator and DPO.</summary>
     public const string SignOffDpias = nameof(SignOffDpias);
+
+    /// <summary>Reading staff training records: Administrator, DPO and Auditor.</summary>
+    public const string ReadTraining = nameof(ReadTraining);
+
+    /// <summary>Courses, staff, completions and induction meetings: Administrator and DPO.</summary>
+    public const string ManageTraining = nameof(ManageTraining);
+
+    /// <summary>Logging, acknowledging and answering complaints: Administrator, DPO and Staff (Auditors read).</summary>
+    public const string HandleComplaints = nameof(HandleComplaints);
 }

@@ -56,6 +56,8 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Sharing.SharingConfiguration.Configure(builder);
         Retention.RetentionConfiguration.Configure(builder);
         Dpias.DpiaConfiguration.Configure(builder);
+        Training.TrainingConfiguration.Configure(builder);
+        Complaints.ComplaintConfiguration.Configure(builder);
         DatasetConfiguration.Configure(builder);
         builder.Entity<StaffUser>().Property(u => u.CreatedAt);
         // The four roles exist from the first migration on, with fixed ids, on every provider.

@@ -17,6 +17,8 @@ using Dataward.Pseudonymisation;
 using Dataward.Sharing;
 using Dataward.Retention;
 using Dataward.Dpias;
+using Dataward.Training;
+using Dataward.Complaints;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -146,7 +148,10 @@ public static class DatawardApp
             .AddPolicy(Policies.ShareExport, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.EditDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
             .AddPolicy(Policies.AdviseOnDpias, p => p.RequireRole(StaffRoles.DataProtectionOfficer))
-            .AddPolicy(Policies.SignOffDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer));
+            .AddPolicy(Policies.SignOffDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.ReadTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
+            .AddPolicy(Policies.ManageTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
+            .AddPolicy(Policies.HandleComplaints, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -229,6 +234,11 @@ public static class DatawardApp
         services.AddSingleton<Retention.RetentionSweepHooks>();
         services.AddOptions<Retention.RetentionOptions>().BindConfiguration(Retention.RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Dpias.DpiaService>();
+        services.AddScoped<Training.TrainingService>();
+        services.AddScoped<Training.TrainingReminders>();
+        services.AddOptions<Training.TrainingOptions>().BindConfiguration(Training.TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Complaints.ComplaintService>();
+        services.AddOptions<Complaints.ComplaintOptions>().BindConfiguration(Complaints.ComplaintOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -242,6 +252,7 @@ public static class DatawardApp
             services.AddHostedService<Requests.RequestExecutionJob>();
             services.AddHostedService<Retention.RetentionSweepJob>();
             services.AddHostedService<Retention.RetentionReviewReminderJob>();
+            services.AddHostedService<Training.TrainingReminderJob>();
         }
     }
 
@@ -290,6 +301,8 @@ public static class DatawardApp
         api.MapSharingEndpoints();
         api.MapRetentionEndpoints();
         api.MapDpiaEndpoints();
+        api.MapTrainingEndpoints();
+        api.MapComplaintEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();

@@ -325,6 +325,213 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("breach_events", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Complaints.Complaint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("AckDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ack_due_at");
+
+                    b.Property<DateTimeOffset?>("AcknowledgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("acknowledged_at");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("acknowledged_by");
+
+                    b.Property<string>("AcknowledgementMethod")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("acknowledgement_method");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("closed_by");
+
+                    b.Property<string>("ClosedReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("closed_reason");
+
+                    b.Property<string>("ComplainantEncrypted")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("complainant_encrypted");
+
+                    b.Property<string>("DetailsEncrypted")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("details_encrypted");
+
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("entry_count");
+
+                    b.Property<bool>("HasEmail")
+                        .HasColumnType("boolean")
+                        .HasColumnName("has_email");
+
+                    b.Property<bool>("IcoRightMentioned")
+                        .HasColumnType("boolean")
+                        .HasColumnName("ico_right_mentioned");
+
+                    b.Property<string>("LoggedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("logged_by");
+
+                    b.Property<string>("OutcomeEncrypted")
+                        .HasColumnType("text")
+                        .HasColumnName("outcome_encrypted");
+
+                    b.Property<string>("OutcomeMethod")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("outcome_method");
+
+                    b.Property<DateTimeOffset?>("OutcomeSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("outcome_sent_at");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<DateOnly>("ReceivedLocalDate")
+                        .HasColumnType("date")
+                        .HasColumnName("received_local_date");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("reference");
+
+                    b.Property<Guid?>("RelatedBreachId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("related_breach_id");
+
+                    b.Property<Guid?>("RelatedRequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("related_request_id");
+
+                    b.Property<DateTimeOffset>("ReplyDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reply_due_at");
+
+                    b.Property<string>("RespondedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("responded_by");
+
+                    b.Property<string>("Result")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("result");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("integer")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("SubjectEncrypted")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("subject_encrypted");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("integer")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceivedLocalDate");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "AckDueAt");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("complaints", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Complaints.ComplaintUpdate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("ComplaintId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("complaint_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<bool>("SentToComplainant")
+                        .HasColumnType("boolean")
+                        .HasColumnName("sent_to_complainant");
+
+                    b.Property<string>("TextEncrypted")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text_encrypted");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("complaint_updates", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Connections.ConnectionRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -3016,6 +3223,230 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("sharing_recipients", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
+                {
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("staff_id");
+
+                    b.Property<string>("Dpo")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("dpo");
+
+                    b.Property<DateTimeOffset>("MetAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("met_at");
+
+                    b.Property<string>("NotesEncrypted")
+                        .HasColumnType("text")
+                        .HasColumnName("notes_encrypted");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.HasKey("StaffId");
+
+                    b.ToTable("training_induction_meetings", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.StaffMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Department")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("department");
+
+                    b.Property<string>("EmailEncrypted")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("email_encrypted");
+
+                    b.Property<string>("EmailHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("email_hash");
+
+                    b.Property<DateOnly?>("LeftOn")
+                        .HasColumnType("date")
+                        .HasColumnName("left_on");
+
+                    b.Property<string>("NameEncrypted")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("name_encrypted");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("source");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("date")
+                        .HasColumnName("start_date");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("training_staff", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCompletion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<Guid>("CourseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("course_id");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("evidence");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("recorded_by");
+
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("staff_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CourseId");
+
+                    b.HasIndex("StaffId", "CourseId");
+
+                    b.ToTable("training_completions", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCourse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<bool>("Mandatory")
+                        .HasColumnType("boolean")
+                        .HasColumnName("mandatory");
+
+                    b.Property<string>("RequiredFor")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("required_for");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.Property<int?>("ValidityMonths")
+                        .HasColumnType("integer")
+                        .HasColumnName("validity_months");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Title")
+                        .IsUnique();
+
+                    b.ToTable("training_courses", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingReminder", b =>
+                {
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("staff_id");
+
+                    b.Property<string>("Item")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("item");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Threshold")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("threshold");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("StaffId", "Item", "DueAt", "Threshold");
+
+                    b.ToTable("training_reminders", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -3213,6 +3644,15 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Dataward.Complaints.ComplaintUpdate", b =>
+                {
+                    b.HasOne("Dataward.Complaints.Complaint", null)
+                        .WithMany()
+                        .HasForeignKey("ComplaintId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
                 {
                     b.HasOne("Dataward.Dpias.DpiaRecord", null)
@@ -3307,6 +3747,39 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.HasOne("Dataward.Sharing.AgreementRecord", null)
                         .WithMany()
                         .HasForeignKey("AgreementId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
+                {
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithOne()
+                        .HasForeignKey("Dataward.Training.InductionMeeting", "StaffId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCompletion", b =>
+                {
+                    b.HasOne("Dataward.Training.TrainingCourse", null)
+                        .WithMany()
+                        .HasForeignKey("CourseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithMany()
+                        .HasForeignKey("StaffId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingReminder", b =>
+                {
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithMany()
+                        .HasForeignKey("StaffId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

@@ -319,6 +319,213 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("breach_events", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Complaints.Complaint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AckDueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ack_due_at");
+
+                    b.Property<long?>("AcknowledgedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("acknowledged_at");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("acknowledged_by");
+
+                    b.Property<string>("AcknowledgementMethod")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("acknowledgement_method");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("closed_at");
+
+                    b.Property<string>("ClosedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("closed_by");
+
+                    b.Property<string>("ClosedReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("closed_reason");
+
+                    b.Property<string>("ComplainantEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("complainant_encrypted");
+
+                    b.Property<string>("DetailsEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("details_encrypted");
+
+                    b.Property<int>("EntryCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("entry_count");
+
+                    b.Property<bool>("HasEmail")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_email");
+
+                    b.Property<bool>("IcoRightMentioned")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ico_right_mentioned");
+
+                    b.Property<string>("LoggedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("logged_by");
+
+                    b.Property<string>("OutcomeEncrypted")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome_encrypted");
+
+                    b.Property<string>("OutcomeMethod")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome_method");
+
+                    b.Property<long?>("OutcomeSentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("outcome_sent_at");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.Property<DateOnly>("ReceivedLocalDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("received_local_date");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
+                    b.Property<Guid?>("RelatedBreachId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("related_breach_id");
+
+                    b.Property<Guid?>("RelatedRequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("related_request_id");
+
+                    b.Property<long>("ReplyDueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reply_due_at");
+
+                    b.Property<string>("RespondedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("responded_by");
+
+                    b.Property<string>("Result")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result");
+
+                    b.Property<int>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("SubjectEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_encrypted");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.Property<int>("Year")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("year");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceivedLocalDate");
+
+                    b.HasIndex("Reference")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "AckDueAt");
+
+                    b.HasIndex("Year", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("complaints", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Complaints.ComplaintUpdate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("ComplaintId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("complaint_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
+                    b.Property<bool>("SentToComplainant")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_to_complainant");
+
+                    b.Property<string>("TextEncrypted")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text_encrypted");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ComplaintId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("complaint_updates", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Connections.ConnectionRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -3010,6 +3217,230 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("sharing_recipients", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
+                {
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("staff_id");
+
+                    b.Property<string>("Dpo")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dpo");
+
+                    b.Property<long>("MetAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("met_at");
+
+                    b.Property<string>("NotesEncrypted")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("notes_encrypted");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recorded_at");
+
+                    b.HasKey("StaffId");
+
+                    b.ToTable("training_induction_meetings", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.StaffMember", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Department")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("department");
+
+                    b.Property<string>("EmailEncrypted")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email_encrypted");
+
+                    b.Property<string>("EmailHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email_hash");
+
+                    b.Property<DateOnly?>("LeftOn")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("left_on");
+
+                    b.Property<string>("NameEncrypted")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name_encrypted");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("start_date");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("training_staff", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCompletion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<Guid>("CourseId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("course_id");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("evidence");
+
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("recorded_by");
+
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("staff_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CourseId");
+
+                    b.HasIndex("StaffId", "CourseId");
+
+                    b.ToTable("training_completions", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCourse", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<bool>("Mandatory")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("mandatory");
+
+                    b.Property<string>("RequiredFor")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("required_for");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.Property<int?>("ValidityMonths")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("validity_months");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Title")
+                        .IsUnique();
+
+                    b.ToTable("training_courses", (string)null);
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingReminder", b =>
+                {
+                    b.Property<Guid>("StaffId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("staff_id");
+
+                    b.Property<string>("Item")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("item");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Threshold")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("threshold");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("StaffId", "Item", "DueAt", "Threshold");
+
+                    b.ToTable("training_reminders", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -3201,6 +3632,15 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Dataward.Complaints.ComplaintUpdate", b =>
+                {
+                    b.HasOne("Dataward.Complaints.Complaint", null)
+                        .WithMany()
+                        .HasForeignKey("ComplaintId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Dataward.Dpias.DpiaEvent", b =>
                 {
                     b.HasOne("Dataward.Dpias.DpiaRecord", null)
@@ -3295,6 +3735,39 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.HasOne("Dataward.Sharing.AgreementRecord", null)
                         .WithMany()
                         .HasForeignKey("AgreementId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
+                {
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithOne()
+                        .HasForeignKey("Dataward.Training.InductionMeeting", "StaffId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingCompletion", b =>
+                {
+                    b.HasOne("Dataward.Training.TrainingCourse", null)
+                        .WithMany()
+                        .HasForeignKey("CourseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithMany()
+                        .HasForeignKey("StaffId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Dataward.Training.TrainingReminder", b =>
+                {
+                    b.HasOne("Dataward.Training.StaffMember", null)
+                        .WithMany()
+                        .HasForeignKey("StaffId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
