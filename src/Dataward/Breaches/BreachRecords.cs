@@ -79,9 +79,29 @@ public sealed class BreachEvent
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid BreachId { get; set; }
     public DateTimeOffset At { get; set; }
+
+    /// <summary>Orders the events of one moment as they were written: the UTC ticks of <see cref="At"/>, raised past the
+    /// last position this process gave (several steps of one change share their time).</summary>
+    public long Position { get; set; }
+
     public required string Actor { get; set; }
     public required string Kind { get; set; }
     public required string Summary { get; set; }
+
+    private static long lastPosition;
+
+    public static long NextPosition(DateTimeOffset at)
+    {
+        while (true)
+        {
+            var last = Interlocked.Read(ref lastPosition);
+            var next = Math.Max(last + 1, at.UtcTicks);
+            if (Interlocked.CompareExchange(ref lastPosition, next, last) == last)
+            {
+                return next;
+            }
+        }
+    }
 }
 
 /// <summary>Whether the ICO is told, why, who decided and when (ACC004, ACC006).</summary>
@@ -176,6 +196,7 @@ internal static class BreachConfiguration
             e.Property(x => x.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(x => x.BreachId).HasColumnName("breach_id");
             e.Property(x => x.At).HasColumnName("at");
+            e.Property(x => x.Position).HasColumnName("position");
             e.Property(x => x.Actor).HasColumnName("actor").HasMaxLength(120);
             e.Property(x => x.Kind).HasColumnName("kind").HasMaxLength(40);
             e.Property(x => x.Summary).HasColumnName("summary").HasMaxLength(2000);

@@ -605,7 +605,8 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             return Outcome<BreachView>.Fail(outcome.Failure!.Value, [.. outcome.Violations]);
         }
         breach.Version++;
-        await audit.RecordAsync(actor, auditAction, $"breach:{breach.Id}", new JsonObject { ["reference"] = breach.Reference, ["status"] = breach.Status }, cancellationToken);
+        // The change is saved first, so a concurrent change (the version no longer matches) is a 409 before the audit
+        // entry is appended; both commit together.
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -614,6 +615,7 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
         {
             return Outcome<BreachView>.Conflict("id", "Someone else changed this breach at the same moment: reload and try again.");
         }
+        await audit.RecordAsync(actor, auditAction, $"breach:{breach.Id}", new JsonObject { ["reference"] = breach.Reference, ["status"] = breach.Status }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Outcome<BreachView>.Success(await ViewAsync(breach, cancellationToken));
     }
@@ -647,11 +649,11 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             actions.OrderBy(a => a.DueAt).ThenBy(a => a.Id).Select(a => new BreachActionView(a.Id, a.Description, a.Owner, a.DueAt, a.DoneAt, a.WaivedReason,
                 a.DoneAt is null && a.WaivedReason is null && a.DueAt < now)).ToList(),
             b.ClosedAt, b.LessonsLearned,
-            timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new BreachTimelineEntry(e.At, e.Actor, e.Kind, e.Summary)).ToList());
+            timeline.OrderBy(e => e.At).ThenBy(e => e.Position).ThenBy(e => e.Id).Select(e => new BreachTimelineEntry(e.At, e.Actor, e.Kind, e.Summary)).ToList());
     }
 
     private void Log(Breach breach, string actor, string kind, string summary, DateTimeOffset at) =>
-        db.Add(new BreachEvent { BreachId = breach.Id, At = at, Actor = actor, Kind = kind, Summary = Trim(summary, 2000) });
+        db.Add(new BreachEvent { BreachId = breach.Id, At = at, Position = BreachEvent.NextPosition(at), Actor = actor, Kind = kind, Summary = Trim(summary, 2000) });
 
     private static T? Read<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
 

@@ -170,6 +170,49 @@ public abstract class BreachApiTests(StorageProvider provider) : AppTest(provide
     }
 
     [Fact]
+    public async Task A_staff_member_who_forges_the_dpos_triage_form_on_the_breach_page_is_refused_and_nothing_changes()
+    {
+        var (_, dpo, id, _) = await ReportAsync();
+        await App.CreateUserAsync("reporter@example.org", StaffRoles.Staff);
+        var ui = App.Ui();
+        await ui.SignInAsync("reporter@example.org");
+        var page = await ui.GetPageAsync($"/breaches/{id}");
+        page.ShouldNotContain("name=\"_handler\" value=\"triage\"", Case.Sensitive, "the DPO's forms are not shown to staff");
+        // The antiforgery token is the session's, so a form on any page Staff may use gives one.
+        var token = System.Text.RegularExpressions.Regex.Match(await ui.GetPageAsync("/breaches/new"), "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"");
+        token.Success.ShouldBeTrue();
+        var forged = await ui.Client.PostAsync($"/breaches/{id}", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "triage",
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+            ["Triage.IsBreach"] = "true",
+            ["Triage.AwareAt"] = Now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm"),
+            ["Triage.Reason"] = "Forged by a staff member.",
+        }));
+        ((int)forged.StatusCode).ShouldBeInRange(400, 403, await forged.Content.ReadAsStringAsync());
+        var unchanged = await dpo.GetFromJsonAsync<JsonElement>($"/api/breaches/{id}");
+        unchanged.GetProperty("status").GetString().ShouldBe("reported");
+        unchanged.GetProperty("awareAt").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task Concurrent_changes_to_one_breach_are_each_applied_and_audited_or_refused_with_409_never_a_500()
+    {
+        var (_, dpo, id, _) = await ReportAsync();
+        await TriageAsync(dpo, id, Now.AddHours(-1));
+        var responses = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
+            dpo.PostAsJsonAsync($"/api/breaches/{id}/actions", new { description = $"Follow-up {i}", owner = "IT", dueAt = Now.AddDays(i) })));
+        var statuses = responses.Select(r => r.StatusCode).ToList();
+        statuses.ShouldAllBe(s => s == HttpStatusCode.OK || s == HttpStatusCode.Conflict);
+        var applied = statuses.Count(s => s == HttpStatusCode.OK);
+        applied.ShouldBeGreaterThan(0);
+        var breach = await dpo.GetFromJsonAsync<JsonElement>($"/api/breaches/{id}");
+        breach.GetProperty("actions").GetArrayLength().ShouldBe(applied);
+        var audited = await App.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Target == $"breach:{id}" && e.Action == "breaches.action_added"));
+        audited.ShouldBe(applied);
+    }
+
+    [Fact]
     public async Task ACC009_ACC004_a_risk_score_outside_the_scale_or_a_decision_without_a_reason_is_refused_and_nothing_changes()
     {
         var (_, dpo, id, _) = await ReportAsync();

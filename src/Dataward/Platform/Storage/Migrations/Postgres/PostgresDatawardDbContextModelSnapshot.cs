@@ -312,6 +312,10 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(40)")
                         .HasColumnName("kind");
 
+                    b.Property<long>("Position")
+                        .HasColumnType("bigint")
+                        .HasColumnName("position");
+
                     b.Property<string>("Summary")
                         .IsRequired()
                         .HasMaxLength(2000)

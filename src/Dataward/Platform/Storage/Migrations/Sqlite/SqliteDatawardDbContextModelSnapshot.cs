@@ -306,6 +306,10 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("kind");
 
+                    b.Property<long>("Position")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("position");
+
                     b.Property<string>("Summary")
                         .IsRequired()
                         .HasMaxLength(2000)
