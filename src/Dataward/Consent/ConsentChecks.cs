@@ -11,8 +11,8 @@ namespace Dataward.Consent;
 
 /// <summary>
 /// The consent check on other applications' hot paths (CNS012): one keyed hash and one indexed SELECT on a connection
-/// kept open with its statement prepared (SQLite) or a pooled, auto-preparing connection (PostgreSQL), outside EF and
-/// outside any request scope.
+/// kept open with its statement prepared (SQLite) or an auto-preparing multiplexed Npgsql data source (PostgreSQL),
+/// outside EF and outside any request scope.
 /// </summary>
 /// <remarks>
 /// CNS013: nothing about consent is cached. Each check is its own statement, so it reads the latest committed state
@@ -27,8 +27,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         "FROM consent_purposes p LEFT JOIN consent_states s ON s.purpose = p.key AND s.subject_hash = @hash WHERE p.key = @purpose";
 
     // SQLite connections are file handles in this process, cheap to keep: enough for a busy server's concurrency;
-    // sessions beyond it are closed when returned. PostgreSQL connections come from Npgsql's pool, shared with EF, and
-    // the statement is auto-prepared on each physical connection (StorageRegistration): nothing is kept here.
+    // sessions beyond it are closed when returned. PostgreSQL checks use the multiplexing data source instead.
     private const int MaxIdle = 64;
 
     private readonly ConcurrentBag<Session> idle = [];
