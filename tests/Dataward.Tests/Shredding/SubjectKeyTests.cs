@@ -236,6 +236,24 @@ public abstract class SubjectKeyTests(StorageProvider provider) : AppTest(provid
     }
 
     [Fact]
+    public async Task MIN017_the_command_line_destroys_a_persons_key_with_a_reason_and_refuses_without_one()
+    {
+        await ConsentAsync();
+        var missing = await DatawardProcess.RunAsync(App.Database.Environment, null, "subject-keys", "destroy", Ana, "--reason", " ");
+        missing.ExitCode.ShouldBe(2);
+        missing.Stderr.ShouldContain("reason");
+        (await App.WithDbAsync(db => db.Set<SubjectKey>().CountAsync(k => k.DestroyedAt != null))).ShouldBe(0);
+        var destroyed = await DatawardProcess.RunAsync(App.Database.Environment, null, "subject-keys", "destroy", Ana, "--reason", "Erasure request DSR-2026-000002");
+        destroyed.ExitCode.ShouldBe(0, destroyed.Stderr);
+        destroyed.Stdout.ShouldContain("Destroyed 1 key");
+        destroyed.Stdout.ShouldNotContain("shred@", Case.Insensitive);
+        (await App.WithDbAsync(db => db.Set<SubjectKey>().AsNoTracking().SingleAsync())).DestroyedBy.ShouldBe("cli");
+        var again = await DatawardProcess.RunAsync(App.Database.Environment, null, "subject-keys", "destroy", Ana, "--reason", "Again");
+        again.ExitCode.ShouldBe(0, again.Stderr);
+        again.Stdout.ShouldContain("Nothing to destroy");
+    }
+
+    [Fact]
     public void MIN017_values_seal_and_open_under_their_key_and_purpose_only()
     {
         var key = RandomNumberGenerator.GetBytes(32);
