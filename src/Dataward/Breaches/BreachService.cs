@@ -63,7 +63,7 @@ public sealed record BreachSummary(Guid Id, string Reference, string Title, stri
 /// the 72-hour clock, the ENISA assessment, decisions with reasons, the ICO draft and the letter to people, follow-up
 /// actions and closure. Nothing is ever deleted (Art. 33(5)).</summary>
 public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, AuditTrail audit, EmailOutbox outbox, RegisterService register,
-    IConfiguration configuration, TimeProvider time)
+    IConfiguration configuration, TimeProvider time, Shredding.SubjectKeys subjectKeys)
 {
     private const string PeoplePurpose = "breaches.affected_people";
     public const int MaxAffectedPeople = 100_000;
@@ -423,9 +423,10 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             return Ok();
         }, "breaches.ico_notified", cancellationToken);
 
-    /// <summary>The people affected, when known: kept encrypted, shown to nobody, used to send the letter.</summary>
+    /// <summary>The people affected, when known: kept encrypted, shown to nobody, used to send the letter. MIN017: each
+    /// person's entry is sealed under their own data key, so erasing one person shreds their entry and no one else's.</summary>
     public Task<Outcome<BreachView>> SetAffectedPeopleAsync(Guid id, AffectedPeopleRequest request, string actor, CancellationToken cancellationToken = default) =>
-        ChangeAsync(id, actor, (breach, now) =>
+        ChangeAsync(id, actor, async (breach, now) =>
         {
             var people = request.People ?? [];
             if (people.Count > MaxAffectedPeople)
@@ -443,7 +444,7 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             }
             var distinct = people.Select(p => new AffectedPerson(p.Email.Trim(), Blank(p.Name)))
                 .DistinctBy(p => p.Email, StringComparer.OrdinalIgnoreCase).ToList();
-            breach.AffectedPeopleEncrypted = distinct.Count == 0 ? null : keys.Encrypt(JsonSerializer.Serialize(distinct, Json), PeoplePurpose);
+            breach.AffectedPeopleEncrypted = distinct.Count == 0 ? null : await SealPeopleAsync(distinct, cancellationToken);
             breach.AffectedPeopleCount = distinct.Count;
             Log(breach, actor, "affected_people", $"Recorded the contact details of {distinct.Count} affected {(distinct.Count == 1 ? "person" : "people")}.", now);
             return Ok();
@@ -454,7 +455,7 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
     public async Task<Outcome<BreachView>> SendLetterAsync(Guid id, string actor, CancellationToken cancellationToken = default)
     {
         var organisation = await register.OrganisationAsync(cancellationToken);
-        return await ChangeAsync(id, actor, (breach, now) =>
+        return await ChangeAsync(id, actor, async (breach, now) =>
         {
             if (Read<IndividualsDecision>(breach.IndividualsDecision) is not { Notify: true })
             {
@@ -469,7 +470,7 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
             {
                 return Outcome<bool>.Conflict("letter", $"The letter lacks: {string.Join(", ", letter.Missing)}.", "ACC008");
             }
-            var people = JsonSerializer.Deserialize<List<AffectedPerson>>(keys.Decrypt(breach.AffectedPeopleEncrypted, PeoplePurpose), Json) ?? [];
+            var people = await OpenPeopleAsync(breach.AffectedPeopleEncrypted, cancellationToken);
             foreach (var person in people)
             {
                 outbox.Enqueue(person.Email, letter.Subject, (person.Name is null ? "Hello,\n\n" : $"Dear {person.Name},\n\n") + letter.Body, "breaches.letter");
@@ -622,6 +623,40 @@ public sealed partial class BreachService(DatawardDbContext db, KeyRing keys, Au
 
     private Task<Outcome<BreachView>> ChangeAsync(Guid id, string actor, Func<Breach, DateTimeOffset, Outcome<bool>> change, string auditAction,
         CancellationToken cancellationToken) => ChangeAsync(id, actor, (b, now) => Task.FromResult(change(b, now)), auditAction, cancellationToken);
+
+    // A JSON array of per-person sealed entries; a list written before crypto-shredding is one key-ring ciphertext.
+    private async Task<string> SealPeopleAsync(IReadOnlyList<AffectedPerson> people, CancellationToken cancellationToken)
+    {
+        var hashes = people.Select(p => subjectKeys.HashSubject(p.Email)).ToList();
+        await subjectKeys.PrefetchLiveAsync(hashes, cancellationToken);
+        var entries = new List<string>(people.Count);
+        for (var i = 0; i < people.Count; i++)
+        {
+            entries.Add(await subjectKeys.EncryptForAsync(hashes[i], JsonSerializer.Serialize(people[i], Json), PeoplePurpose, cancellationToken));
+        }
+        return JsonSerializer.Serialize(entries, Json);
+    }
+
+    /// <summary>The affected people still readable: those whose data key was destroyed (MIN017) are left out.</summary>
+    private async Task<List<AffectedPerson>> OpenPeopleAsync(string stored, CancellationToken cancellationToken)
+    {
+        if (!stored.StartsWith('['))
+        {
+            return JsonSerializer.Deserialize<List<AffectedPerson>>(keys.Decrypt(stored, PeoplePurpose), Json) ?? [];
+        }
+        var entries = JsonSerializer.Deserialize<List<string>>(stored, Json) ?? [];
+        await subjectKeys.PrefetchAsync(entries, cancellationToken);
+        var people = new List<AffectedPerson>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (await subjectKeys.DecryptOrNullAsync(entry, PeoplePurpose, cancellationToken) is { } json
+                && JsonSerializer.Deserialize<AffectedPerson>(json, Json) is { } person)
+            {
+                people.Add(person);
+            }
+        }
+        return people;
+    }
 
     private static Outcome<bool> Ok() => Outcome<bool>.Success(true);
 

@@ -56,7 +56,7 @@ public sealed record ConsentProof(string Kind, DateTimeOffset GeneratedAt, strin
 /// <summary>CNS022: proof exports per person or per purpose, as JSON and as a self-contained HTML document; every export is
 /// audited (<c>consent.proof_exported</c>, by hash or purpose, never by identifier).</summary>
 public sealed class ConsentProofService(DatawardDbContext db, ConsentService consent, ConsentSubjects subjects, NoticeService notices,
-    RegisterService register, AuditTrail audit, KeyRing keys, IConfiguration configuration, TimeProvider time)
+    RegisterService register, AuditTrail audit, KeyRing keys, IConfiguration configuration, TimeProvider time, Shredding.SubjectKeys subjectKeys)
 {
     /// <summary>The most events one export holds unless <c>Consent:MaxProofEvents</c> says otherwise: each carries its
     /// signed receipt, so an export costs a few queries per event.</summary>
@@ -128,11 +128,12 @@ public sealed class ConsentProofService(DatawardDbContext db, ConsentService con
             .ToDictionary(a => a.Hash);
         var chain = await audit.VerifyAsync(cancellationToken);
         var events = new List<ProofEvent>(rows.Count);
+        await subjectKeys.PrefetchAsync(rows.Select(e => e.Evidence), cancellationToken);
         foreach (var e in rows)
         {
             var entry = entries.GetValueOrDefault(e.AuditHash);
             events.Add(new ProofEvent(e.EventId, e.SubjectHash, e.Purpose, e.Action, e.NoticeVersion, e.Method, e.OccurredAt, e.RecordedAt, e.Actor,
-                ConsentSubjects.Evidence(e.Evidence), e.AuditHash, entry?.Sequence, entry?.Target == $"consent:{e.EventId}",
+                await consent.EvidenceAsync(e.Evidence, cancellationToken) ?? new ConsentEvidence(), e.AuditHash, entry?.Sequence, entry?.Target == $"consent:{e.EventId}",
                 await consent.ReceiptAsync(e.EventId, cancellationToken)));
         }
         var cited = new List<ProofNotice>();

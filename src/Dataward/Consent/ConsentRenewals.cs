@@ -11,7 +11,7 @@ public sealed record RenewalCount(string Purpose, int Renewed, int Total);
 
 /// <summary>CNS018: when a notice version changes a purpose's wording substantially, the consents given under earlier
 /// versions need renewing. They keep counting (until the DPO's renew-by date, if any) and a new <c>given</c> renews them.</summary>
-public sealed class ConsentRenewals(DatawardDbContext db, KeyRing keys, EmailOutbox outbox, IConfiguration configuration)
+public sealed class ConsentRenewals(DatawardDbContext db, Shredding.SubjectKeys subjectKeys, EmailOutbox outbox, IConfiguration configuration)
 {
     /// <summary>Marks the affected consents and queues one message per person, in the caller's transaction. Set-based, so
     /// it does not load the affected rows into memory except to address the messages.</summary>
@@ -69,8 +69,8 @@ public sealed class ConsentRenewals(DatawardDbContext db, KeyRing keys, EmailOut
         var site = (configuration["PublicUrl"] ?? Platform.Web.DatawardApp.DefaultUrl).TrimEnd('/');
         foreach (var person in rows.GroupBy(r => r.SubjectHash))
         {
-            var address = keys.Decrypt(person.First().SubjectEncrypted!, ConsentService.SubjectHashPurpose);
-            if (!address.Contains('@'))
+            var address = await subjectKeys.DecryptOrNullAsync(person.First().SubjectEncrypted!, ConsentService.SubjectHashPurpose, cancellationToken);
+            if (address is null || !address.Contains('@'))
             {
                 continue;
             }

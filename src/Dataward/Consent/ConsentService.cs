@@ -40,7 +40,7 @@ public sealed record MarketingLinks(string WithdrawUrl, string OneClickUrl, IRea
 /// <summary>One event in a subject's history.</summary>
 public sealed record ConsentHistoryEntry(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
     DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
-    Guid? ParentalConfirmationId);
+    Guid? ParentalConfirmationId, bool EvidenceDestroyed = false);
 
 /// <summary>Where one subject stands with one purpose.</summary>
 public sealed record SubjectPurposeState(ConsentPurposeView Purpose, string State, bool Allowed, Guid? EventId, string? NoticeVersion,
@@ -55,9 +55,11 @@ public sealed record ConsentCheckResult(string Subject, string Purpose, bool All
 /// <summary>The consent ledger: purposes, append-only events with receipts anchored in the audit trail, and checks
 /// answered from a per-(subject, purpose) projection updated in the same transaction as each event.</summary>
 public sealed class ConsentService(DatawardDbContext db, NoticeService notices, RegisterService register, KeyRing keys, AuditTrail audit,
-    Platform.Email.EmailOutbox outbox, WithdrawalLinks links, IConfiguration configuration, TimeProvider time, ConsentChecks checks)
+    Platform.Email.EmailOutbox outbox, WithdrawalLinks links, IConfiguration configuration, TimeProvider time, ConsentChecks checks,
+    Shredding.SubjectKeys subjectKeys)
 {
     public const string SubjectHashPurpose = "consent.subject";
+    public const string EvidencePurpose = "consent.evidence";
     public const int MaxBatch = 1000;
 
 
@@ -188,7 +190,8 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             // consent.md §4, CNS020: someone who withdrew or objected is not re-added by an import.
             return Outcome<RecordedConsent>.Conflict("subject", "This person withdrew or objected to this purpose: an import cannot give consent for them again; only the person can.", "CNS020");
         }
-        var append = new Append(hash, keys.Encrypt(subject, SubjectHashPurpose), subject, request, child);
+        // MIN017: the identifier, a parent's address and the evidence are sealed under the person's own data key.
+        var append = new Append(hash, await subjectKeys.EncryptForAsync(hash, subject, SubjectHashPurpose, cancellationToken), subject, request, child);
         return await AppendWithRetryAsync(append, purpose, now, actor, cancellationToken);
     }
 
@@ -255,6 +258,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         var given = request.Action == ConsentActions.Given;
         var pendingParent = child?.ParentEmail is not null;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var evidence = JsonSerializer.Serialize(request.Evidence ?? new ConsentEvidence(), RegisterService.Json);
         var consent = new ConsentEvent
         {
             SubjectHash = hash,
@@ -265,13 +269,13 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
             Method = request.Method,
             OccurredAt = request.OccurredAt ?? now,
             RecordedAt = now,
-            Evidence = JsonSerializer.Serialize(request.Evidence ?? new ConsentEvidence(), RegisterService.Json),
+            Evidence = await subjectKeys.EncryptForAsync(hash, evidence, EvidencePurpose, cancellationToken),
             Actor = actor,
             AuditHash = "",
             Age = child?.Age,
             AgeThreshold = child?.Threshold,
             ParentalConfirmationId = child?.ConfirmsEventId,
-            ParentEncrypted = pendingParent ? keys.Encrypt(child!.ParentEmail!, SubjectHashPurpose) : null,
+            ParentEncrypted = pendingParent ? await subjectKeys.EncryptForAsync(hash, child!.ParentEmail!, SubjectHashPurpose, cancellationToken) : null,
         };
         // The audit entry names the event and purpose, never the person.
         var entry = await audit.RecordAsync(actor, $"consent.{request.Action}", $"consent:{consent.EventId}",
@@ -529,13 +533,27 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
                           where e.SubjectHash == subjectHash
                           join p in db.Set<ConsentPurposeRecord>().AsNoTracking() on e.Purpose equals p.Key
                           select new { Event = e, p.Title }).ToListAsync(cancellationToken);
-        return rows.OrderByDescending(r => r.Event.RecordedAt).ThenByDescending(r => r.Event.EventId)
-            .Select(r => new ConsentHistoryEntry(r.Event.EventId, r.Event.Purpose, r.Title, r.Event.Action, r.Event.NoticeVersion, r.Event.Method,
-                r.Event.OccurredAt, r.Event.RecordedAt, r.Event.Actor,
-                JsonSerializer.Deserialize<ConsentEvidence>(r.Event.Evidence, RegisterService.Json) ?? new ConsentEvidence(), r.Event.AuditHash,
-                r.Event.Age, r.Event.AgeThreshold, r.Event.ParentalConfirmationId))
-            .ToList();
+        await subjectKeys.PrefetchAsync(rows.Select(r => r.Event.Evidence), cancellationToken);
+        var entries = new List<ConsentHistoryEntry>(rows.Count);
+        foreach (var r in rows.OrderByDescending(r => r.Event.RecordedAt).ThenByDescending(r => r.Event.EventId))
+        {
+            var evidence = await EvidenceAsync(r.Event.Evidence, cancellationToken);
+            entries.Add(new ConsentHistoryEntry(r.Event.EventId, r.Event.Purpose, r.Title, r.Event.Action, r.Event.NoticeVersion, r.Event.Method,
+                r.Event.OccurredAt, r.Event.RecordedAt, r.Event.Actor, evidence ?? new ConsentEvidence(), r.Event.AuditHash,
+                r.Event.Age, r.Event.AgeThreshold, r.Event.ParentalConfirmationId, evidence is null));
+        }
+        return entries;
     }
+
+    /// <summary>An event's evidence: clear JSON written before crypto-shredding, or sealed under the person's key; null
+    /// when that key was destroyed (MIN017).</summary>
+    internal async Task<ConsentEvidence?> EvidenceAsync(string stored, CancellationToken cancellationToken) =>
+        await EvidenceJsonAsync(stored, cancellationToken) is { } json
+            ? JsonSerializer.Deserialize<ConsentEvidence>(json, RegisterService.Json) ?? new ConsentEvidence()
+            : null;
+
+    private async Task<string?> EvidenceJsonAsync(string stored, CancellationToken cancellationToken) =>
+        Shredding.SubjectCipher.IsSealed(stored) ? await subjectKeys.DecryptOrNullAsync(stored, EvidencePurpose, cancellationToken) : stored;
 
     /// <summary>One subject's current state for every purpose: the live ones, and retired ones they had a say in.</summary>
     public async Task<IReadOnlyList<SubjectPurposeState>> SubjectStatesAsync(string subjectHash, CancellationToken cancellationToken = default)
@@ -563,7 +581,10 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
         }
         var purpose = await db.Set<ConsentPurposeRecord>().AsNoTracking().FirstAsync(p => p.Key == consent.Purpose, cancellationToken);
         var organisation = await register.OrganisationAsync(cancellationToken);
-        var evidence = JsonNode.Parse(consent.Evidence)!.AsObject();
+        // MIN017: once the person's key is destroyed, the receipt says so instead of showing the evidence.
+        var evidence = await EvidenceJsonAsync(consent.Evidence, cancellationToken) is { } json
+            ? JsonNode.Parse(json)!.AsObject()
+            : new JsonObject { ["status"] = "key destroyed" };
         var receipt = new JsonObject
         {
             ["version"] = "KI-CR-v1.1.0",

@@ -13,7 +13,7 @@ namespace Dataward.Consent;
 /// <summary>One event of a person's consent history as staff read it, with where its two receipt views are.</summary>
 public sealed record ConsentSubjectEvent(Guid EventId, string Purpose, string PurposeTitle, string Action, string? NoticeVersion, string Method,
     DateTimeOffset OccurredAt, DateTimeOffset RecordedAt, string Actor, ConsentEvidence Evidence, string AuditHash, int? Age, int? AgeThreshold,
-    Guid? ParentalConfirmationId, string Receipt, string Iso27560Receipt);
+    Guid? ParentalConfirmationId, string Receipt, string Iso27560Receipt, bool EvidenceDestroyed = false);
 
 /// <summary>Where the person stands with one purpose now (consent.md §4).</summary>
 public sealed record ConsentSubjectState(string Purpose, string PurposeTitle, bool Retired, string State, bool Allowed, Guid? EventId,
@@ -26,8 +26,9 @@ public sealed record ConsentSubjectHistory(string SubjectHash, string? Subject, 
     IReadOnlyList<ConsentSubjectEvent> Events);
 
 /// <summary>What an erasure did (CNS024): identifiers dropped from so many events; the events and suppression entries
-/// kept, by keyed hash, as proof and so that an import cannot add the person again.</summary>
-public sealed record ConsentErasure(string SubjectHash, int EventsErased, int EventsKept, int SuppressionsKept);
+/// kept, by keyed hash, as proof and so that an import cannot add the person again; the person's data keys destroyed
+/// (MIN017), so the evidence sealed under them stays as unreadable ciphertext.</summary>
+public sealed record ConsentErasure(string SubjectHash, int EventsErased, int EventsKept, int SuppressionsKept, IReadOnlyList<string> KeysDestroyed);
 
 /// <summary>What can be known of one person's identity in the ledger.</summary>
 public static class SubjectIdentity
@@ -39,7 +40,7 @@ public static class SubjectIdentity
 
 /// <summary>The staff side of one person's consent: their record with the identifier decrypted, every opening audited
 /// (CNS023), and the erasure of their identifiers (CNS024), which data-subject erasure requests call.</summary>
-public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent, KeyRing keys, AuditTrail audit)
+public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent, Shredding.SubjectKeys subjectKeys, AuditTrail audit)
 {
     public const string HistoryViewedAction = "consent.history_viewed";
     public const string ErasedAction = "consent.subject_erased";
@@ -71,7 +72,8 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
     {
         var events = (await consent.HistoryAsync(subjectHash, cancellationToken)).Select(e => new ConsentSubjectEvent(e.EventId, e.Purpose,
                 e.PurposeTitle, e.Action, e.NoticeVersion, e.Method, e.OccurredAt, e.RecordedAt, e.Actor, e.Evidence, e.AuditHash, e.Age,
-                e.AgeThreshold, e.ParentalConfirmationId, $"/api/consent/receipts/{e.EventId}", $"/api/consent/receipts/{e.EventId}?format=iso-27560"))
+                e.AgeThreshold, e.ParentalConfirmationId, $"/api/consent/receipts/{e.EventId}", $"/api/consent/receipts/{e.EventId}?format=iso-27560",
+                e.EvidenceDestroyed))
             .ToList();
         var states = (await consent.SubjectStatesAsync(subjectHash, cancellationToken)).Select(s => new ConsentSubjectState(s.Purpose.Key,
             s.Purpose.Title, s.Purpose.Retired, s.State, s.Allowed, s.EventId, s.NoticeVersion, s.UpdatedAt)).ToList();
@@ -86,9 +88,9 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
         var encrypted = await db.Set<ConsentEvent>().AsNoTracking()
             .Where(e => e.SubjectHash == subjectHash && e.SubjectEncrypted != null)
             .OrderByDescending(e => e.RecordedAt).Select(e => e.SubjectEncrypted).FirstOrDefaultAsync(cancellationToken);
-        return encrypted is null
-            ? (SubjectIdentity.Erased, null)
-            : (SubjectIdentity.Present, keys.Decrypt(encrypted, ConsentService.SubjectHashPurpose));
+        // MIN017: an identifier sealed under a destroyed key is as erased as a dropped one.
+        var subject = encrypted is null ? null : await subjectKeys.DecryptOrNullAsync(encrypted, ConsentService.SubjectHashPurpose, cancellationToken);
+        return subject is null ? (SubjectIdentity.Erased, null) : (SubjectIdentity.Present, subject);
     }
 
     /// <summary>CNS024 (Art. 17(3)(e)): drops the encrypted identifier and any parent's address from every event of the
@@ -123,7 +125,9 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
                         cancellationToken);
                 var kept = await db.Set<ConsentEvent>().CountAsync(e => e.SubjectHash == hash, cancellationToken);
                 var suppressions = await db.Set<ConsentSuppressionRecord>().CountAsync(s => s.SubjectHash == hash, cancellationToken);
-                erasure = new ConsentErasure(hash, erased, kept, suppressions);
+                // MIN017: the person's data key goes too, so the evidence sealed under it, and every backup copy, is unreadable.
+                var shredded = await subjectKeys.DestroyByHashAsync(hash, actor, "Erasure of the person's identifiers (CNS024).", cancellationToken);
+                erasure = new ConsentErasure(hash, erased, kept, suppressions, shredded.KeysDestroyed);
                 await audit.RecordAsync(actor, ErasedAction, Reference(hash),
                     new JsonObject { ["eventsErased"] = erased, ["eventsKept"] = kept, ["suppressionsKept"] = suppressions }, cancellationToken);
                 if (transaction is not null)
@@ -155,7 +159,4 @@ public sealed class ConsentSubjects(DatawardDbContext db, ConsentService consent
             await db.Database.CloseConnectionAsync();
         }
     }
-
-    internal static ConsentEvidence Evidence(string json) =>
-        JsonSerializer.Deserialize<ConsentEvidence>(json, RegisterService.Json) ?? new ConsentEvidence();
 }

@@ -15,7 +15,7 @@ namespace Dataward.Consent;
 /// life, signed like the Kantara receipt. The standard is paywalled; element names follow the public W3C DPV guide
 /// (https://w3id.org/dpv/guides/consent-27560) and must be checked against the standard itself (consent.md §3.3).</summary>
 public sealed class Iso27560ConsentRecords(DatawardDbContext db, RegisterService register, KeyRing keys, IConfiguration configuration,
-    TimeProvider time)
+    TimeProvider time, ConsentService consent)
 {
     public const string SchemaVersion = "ISO/IEC TS 27560:2023; element names per W3C DPV guide consent-27560";
 
@@ -58,7 +58,7 @@ public sealed class Iso27560ConsentRecords(DatawardDbContext db, RegisterService
                 {
                     ["notice_id"] = version,
                     ["notice_url"] = $"/api/notices/versions/{version}",
-                    ["language"] = ConsentSubjects.Evidence(latestGiven.Evidence).Language,
+                    ["language"] = (await consent.EvidenceAsync(latestGiven.Evidence, cancellationToken))?.Language,
                 }
                 : null,
             ["purposes"] = new JsonArray(new JsonObject

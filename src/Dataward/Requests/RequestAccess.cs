@@ -237,8 +237,8 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         execution.NextAttemptAt = null;
         execution.LastError = null;
         execution.CompletedAt = now;
-        execution.ResultEncrypted = vault.Protect(collections);
-        execution.PackageEncrypted = vault.ProtectPackage(package);
+        execution.ResultEncrypted = await vault.ProtectAsync(record.SubjectHash, collections, cancellationToken);
+        execution.PackageEncrypted = await vault.ProtectPackageAsync(record.SubjectHash, package, cancellationToken);
         execution.RowCounts = JsonSerializer.Serialize(collections.ToDictionary(c => c.Key, c => (long)c.Value!.AsArray().Count));
         execution.Flags = JsonSerializer.Serialize(flags);
         execution.Version++;
@@ -397,9 +397,18 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         {
             return found.Failure;
         }
+        JsonObject results;
+        try
+        {
+            results = found.Execution!.ResultEncrypted is { } encrypted ? await vault.UnprotectAsync(encrypted, cancellationToken) : [];
+        }
+        catch (Shredding.SubjectKeyDestroyedException e)
+        {
+            return Shredded<AccessResultsView>(e);
+        }
         await audit.RecordAsync(actor, "requests.results_read", $"request:{id}", null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return Outcome<AccessResultsView>.Success(new AccessResultsView(found.Execution!.ResultEncrypted is { } encrypted ? vault.Unprotect(encrypted) : []));
+        return Outcome<AccessResultsView>.Success(new AccessResultsView(results));
     }
 
     /// <summary>The package, for staff (review, or to send it by post); audited.</summary>
@@ -414,10 +423,24 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         {
             return Outcome<byte[]>.Conflict("state", "This request was refused: there is no package.");
         }
+        byte[] zip;
+        try
+        {
+            zip = await vault.UnprotectPackageAsync(package, cancellationToken);
+        }
+        catch (Shredding.SubjectKeyDestroyedException e)
+        {
+            return Shredded<byte[]>(e);
+        }
         await audit.RecordAsync(actor, "requests.package_downloaded", $"request:{id}", new JsonObject { ["by"] = "staff" }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return Outcome<byte[]>.Success(vault.UnprotectPackage(package));
+        return Outcome<byte[]>.Success(zip);
     }
+
+    // MIN017: the person was erased and their data key destroyed; the ciphertext stays, unreadable, so the answer is a
+    // conflict that says so, never a server error.
+    private static Outcome<T> Shredded<T>(Shredding.SubjectKeyDestroyedException e) =>
+        Outcome<T>.Conflict("state", $"Key destroyed: the person's data was erased{(e.DestroyedAt is { } at ? $" on {at:yyyy-MM-dd}" : "")} and their data key with it, so this package can no longer be read by anyone.", "MIN017");
 
     private async Task<(Outcome<T>? Failure, RequestAccessRecord? Execution)> FinishedAsync<T>(Guid id, CancellationToken cancellationToken)
     {
@@ -518,11 +541,21 @@ public sealed class RequestAccessService(DatawardDbContext db, RequestService re
         }
         var execution = await db.Set<RequestAccessRecord>().FirstAsync(e => e.RequestId == id, cancellationToken);
         var record = await db.Set<SubjectRequest>().FirstAsync(r => r.Id == id, cancellationToken);
+        byte[] zip;
+        try
+        {
+            zip = await vault.UnprotectPackageAsync(execution.PackageEncrypted!, cancellationToken);
+        }
+        catch (Shredding.SubjectKeyDestroyedException)
+        {
+            // MIN017: shredded with the person's erasure; the page says the download is no longer available.
+            return null;
+        }
         execution.Downloads++;
         requests.Note(record, AuditActor.Anonymous, "downloaded", "The person downloaded the package after confirming a fresh code.", time.GetUtcNow());
         await audit.RecordAsync(AuditActor.Anonymous, "requests.package_downloaded", $"request:{id}", new JsonObject { ["by"] = "subject" }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return (vault.UnprotectPackage(execution.PackageEncrypted!), record.Reference);
+        return (zip, record.Reference);
     }
 
     private IDataProtector Protector => protection.CreateProtector("Dataward.Requests.PackageDownload");

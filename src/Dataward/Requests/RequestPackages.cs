@@ -84,20 +84,25 @@ public sealed record PackageFlag(string Id, string Collection, IReadOnlyList<str
 /// <summary>The rows an access run found, per <c>dataset:collection</c> as Fides keys its raw access results.</summary>
 public sealed record AccessResultDocument(JsonObject Collections);
 
-/// <summary>Keeps access results encrypted at rest. One place, so moving to per-person keys (crypto-shredding) changes
-/// only this class.</summary>
-public sealed class AccessResultVault(KeyRing keys)
+/// <summary>Keeps access results and packages encrypted at rest under the requester's own data key (MIN017), so
+/// erasing the person shreds them, backups included. Results and packages from before crypto-shredding, under the key
+/// ring, still read. Unprotecting a shredded value throws <see cref="Shredding.SubjectKeyDestroyedException"/>.</summary>
+public sealed class AccessResultVault(Shredding.SubjectKeys subjectKeys)
 {
     private const string ResultPurpose = "requests.results";
     private const string PackagePurpose = "requests.package";
 
-    public string Protect(JsonObject collections) => keys.Encrypt(collections.ToJsonString(), ResultPurpose);
+    public Task<string> ProtectAsync(string subjectHash, JsonObject collections, CancellationToken cancellationToken) =>
+        subjectKeys.EncryptForAsync(subjectHash, collections.ToJsonString(), ResultPurpose, cancellationToken);
 
-    public JsonObject Unprotect(string encrypted) => JsonNode.Parse(keys.Decrypt(encrypted, ResultPurpose))!.AsObject();
+    public async Task<JsonObject> UnprotectAsync(string encrypted, CancellationToken cancellationToken) =>
+        JsonNode.Parse(await subjectKeys.DecryptAsync(encrypted, ResultPurpose, cancellationToken))!.AsObject();
 
-    public string ProtectPackage(byte[] zip) => keys.Encrypt(Convert.ToBase64String(zip), PackagePurpose);
+    public Task<string> ProtectPackageAsync(string subjectHash, byte[] zip, CancellationToken cancellationToken) =>
+        subjectKeys.EncryptForAsync(subjectHash, Convert.ToBase64String(zip), PackagePurpose, cancellationToken);
 
-    public byte[] UnprotectPackage(string encrypted) => Convert.FromBase64String(keys.Decrypt(encrypted, PackagePurpose));
+    public async Task<byte[]> UnprotectPackageAsync(string encrypted, CancellationToken cancellationToken) =>
+        Convert.FromBase64String(await subjectKeys.DecryptAsync(encrypted, PackagePurpose, cancellationToken));
 }
 
 /// <summary>Everything a package is made of, gathered by the service.</summary>

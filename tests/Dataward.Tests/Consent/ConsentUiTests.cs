@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using Dataward.Tests.Platform;
+using Dataward.Tests.Shredding;
 using Microsoft.EntityFrameworkCore;
 
 namespace Dataward.Tests.Consent;
@@ -120,7 +121,7 @@ public sealed class ConsentUiTests() : AppTest(StorageProvider.Sqlite)
         stored.Method.ShouldBe("paper");
         stored.Actor.ShouldStartWith("user:");
         stored.OccurredAt.ShouldBe(App.Time.GetUtcNow().AddDays(-3), TimeSpan.FromMinutes(1));
-        stored.Evidence.ShouldContain("scan-2026-0042");
+        (await App.EvidenceAsync(stored)).ShouldContain("scan-2026-0042");
         (await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/consent/check?subject=CUST-1234&purpose=research")).GetProperty("allowed").GetBoolean().ShouldBeTrue();
     }
 

@@ -7,6 +7,7 @@ using Dataward.Platform.Email;
 using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using Dataward.Tests.Platform;
+using Dataward.Tests.Shredding;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -325,7 +326,7 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
         (await AllowedAsync("ana@example.com", "newsletter")).ShouldBeTrue();
         var recorded = (await EventsAsync("newsletter")).Single();
         (recorded.Method, recorded.Actor, recorded.NoticeVersion).ShouldBe(("preference-centre", "subject", "1"));
-        var evidence = JsonDocument.Parse(recorded.Evidence).RootElement;
+        var evidence = JsonDocument.Parse(await App.EvidenceAsync(recorded)).RootElement;
         evidence.GetProperty("formId").GetString().ShouldBe("preference-centre");
         evidence.GetProperty("language").GetString().ShouldBe("en");
         evidence.GetProperty("wording").GetString()!.ShouldContain("Do you agree that Acme Ltd uses your data for: Monthly newsletter?");
@@ -367,7 +368,7 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
         var health = Section(await ui.GetPageAsync(Page), "health-research");
         health.ShouldContain("Do you explicitly agree that Acme Ltd uses your data for: Health research?");
         (await AnswerAsync(ui, "health-research", "given")).StatusCode.ShouldBe(HttpStatusCode.OK);
-        var wording = JsonDocument.Parse((await EventsAsync("health-research")).Single().Evidence).RootElement.GetProperty("wording").GetString()!;
+        var wording = JsonDocument.Parse(await App.EvidenceAsync((await EventsAsync("health-research")).Single())).RootElement.GetProperty("wording").GetString()!;
         var shown = new HtmlParser().ParseDocument(health);
         foreach (var fact in shown.QuerySelectorAll("dt"))
         {
@@ -522,7 +523,7 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
         (await scope.ServiceProvider.GetRequiredService<Dataward.Consent.ConsentService>().IsSuppressedAsync("ana@example.com", "newsletter")).ShouldBeTrue();
         (await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentSuppressionRecord>().SingleAsync())).Reason.ShouldBe("objection");
         var objection = (await EventsAsync("newsletter")).Single(e => e.Action == "withdrawn");
-        JsonDocument.Parse(objection.Evidence).RootElement.GetProperty("formId").GetString().ShouldBe("preference-centre-objection");
+        JsonDocument.Parse(await App.EvidenceAsync(objection)).RootElement.GetProperty("formId").GetString().ShouldBe("preference-centre-objection");
         (await ui.GetPageAsync(Page)).ShouldContain("<td>You objected to direct marketing</td>");
     }
 

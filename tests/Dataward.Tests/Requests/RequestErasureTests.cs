@@ -9,6 +9,7 @@ using Dataward.Requests;
 using Dataward.Tests.Connections;
 using Dataward.Tests.Connectors;
 using Dataward.Tests.Platform;
+using Dataward.Tests.Shredding;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -370,7 +371,7 @@ public abstract class RequestErasureTests(StorageProvider provider) : AppTest(pr
         }
         var withdrawal = await App.WithDbAsync(db => db.Set<Dataward.Consent.ConsentEvent>().SingleAsync(e => e.Action == "withdrawn"));
         withdrawal.Actor.ShouldBe(RequestExecutionService.ObjectionActor);
-        withdrawal.Evidence.ShouldContain("dsr-objection");
+        (await App.EvidenceAsync(withdrawal)).ShouldContain("dsr-objection");
         (await ReplyAsync()).Body.ShouldContain("Monthly newsletter");
     }
 

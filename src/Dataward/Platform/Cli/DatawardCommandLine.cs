@@ -36,6 +36,7 @@ public static class DatawardCommandLine
             Datasets.DatasetCommands.Create(),
             Requests.RequestCommands.Create(),
             Pseudonymisation.PseudonymisationCommands.Create(),
+            Shredding.SubjectKeyCommands.Create(),
             Sharing.SharingCommands.Create(),
             Retention.RetentionCommands.Create(),
             Training.TrainingCommands.Create(),

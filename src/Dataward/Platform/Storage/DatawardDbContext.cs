@@ -53,6 +53,7 @@ public abstract class DatawardDbContext(DbContextOptions options)
         Connections.ConnectionRecord.Configure(builder);
         Breaches.BreachConfiguration.Configure(builder);
         Pseudonymisation.VaultEntry.Configure(builder);
+        Shredding.SubjectKey.Configure(builder);
         Sharing.SharingConfiguration.Configure(builder);
         Retention.RetentionConfiguration.Configure(builder);
         Dpias.DpiaConfiguration.Configure(builder);

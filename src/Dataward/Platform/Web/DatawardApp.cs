@@ -14,6 +14,7 @@ using Dataward.Requests;
 using Dataward.Connections;
 using Dataward.Breaches;
 using Dataward.Pseudonymisation;
+using Dataward.Shredding;
 using Dataward.Sharing;
 using Dataward.Retention;
 using Dataward.Dpias;
@@ -227,6 +228,7 @@ public static class DatawardApp
         services.AddSingleton<Connections.DatasetPlans>();
         services.AddScoped<Breaches.BreachService>();
         services.AddScoped<Pseudonymisation.PseudonymisationService>();
+        services.AddScoped<Shredding.SubjectKeys>();
         services.AddScoped<Sharing.RecipientService>();
         services.AddScoped<Sharing.SharingService>();
         services.AddScoped<Retention.RetentionService>();
@@ -297,6 +299,7 @@ public static class DatawardApp
         api.MapConnectionEndpoints();
         api.MapBreachEndpoints();
         api.MapPseudonymisationEndpoints();
+        api.MapSubjectKeyEndpoints();
         api.MapRecipientEndpoints();
         api.MapSharingEndpoints();
         api.MapRetentionEndpoints();

@@ -3227,6 +3227,53 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("sharing_recipients", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Shredding.SubjectKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DestroyReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("destroy_reason");
+
+                    b.Property<DateTimeOffset?>("DestroyedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("destroyed_at");
+
+                    b.Property<string>("DestroyedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("destroyed_by");
+
+                    b.Property<string>("KeyEncrypted")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("key_encrypted");
+
+                    b.Property<string>("SubjectHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("subject_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "SubjectHash" }, "ix_subject_keys_live")
+                        .IsUnique()
+                        .HasFilter("\"destroyed_at\" IS NULL");
+
+                    b.HasIndex(new[] { "SubjectHash" }, "ix_subject_keys_subject_hash");
+
+                    b.ToTable("subject_keys", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
                 {
                     b.Property<Guid>("StaffId")

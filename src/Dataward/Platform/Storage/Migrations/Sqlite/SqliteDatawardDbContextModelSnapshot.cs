@@ -3221,6 +3221,53 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("sharing_recipients", (string)null);
                 });
 
+            modelBuilder.Entity("Dataward.Shredding.SubjectKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DestroyReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destroy_reason");
+
+                    b.Property<long?>("DestroyedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("destroyed_at");
+
+                    b.Property<string>("DestroyedBy")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("destroyed_by");
+
+                    b.Property<string>("KeyEncrypted")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_encrypted");
+
+                    b.Property<string>("SubjectHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "SubjectHash" }, "ix_subject_keys_live")
+                        .IsUnique()
+                        .HasFilter("\"destroyed_at\" IS NULL");
+
+                    b.HasIndex(new[] { "SubjectHash" }, "ix_subject_keys_subject_hash");
+
+                    b.ToTable("subject_keys", (string)null);
+                });
+
             modelBuilder.Entity("Dataward.Training.InductionMeeting", b =>
                 {
                     b.Property<Guid>("StaffId")
