@@ -462,7 +462,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             {
                 // A row this rule masked before keeps its trigger date; it is not masked again (a replay does that, MIN008).
                 var fingerprints = targets.Select(t => t.Fingerprint).ToList();
-                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && fingerprints.Contains(e.KeyFingerprint))
+                // One array (PostgreSQL) or JSON (SQLite) parameter: EF Core 10 otherwise binds one parameter per fingerprint,
+                // which Microsoft.Data.Sqlite binds in quadratic time (a dry run of a masking rule spent most of its time here).
+                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && EF.Parameter(fingerprints).Contains(e.KeyFingerprint))
                     .Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
                 batch.AlreadyErased += targets.RemoveAll(t => done.Contains(t.Fingerprint));
             }
