@@ -37,7 +37,7 @@ internal static class RetentionSweepScenario
         var rows = new Option<int>("--rows") { Description = "rows in the generated table (half of them expired)", DefaultValueFactory = _ => 10_000_000 };
         var change = new Option<string>("--change") { Description = "delete (rows go) or null (a personal column is cleared)", DefaultValueFactory = _ => "delete" };
         change.AcceptOnlyFromAmong("delete", "null");
-        var batch = new Option<int>("--batch") { Description = "rows per batch (Retention:BatchSize)", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch") { Description = "rows per batch (Retention:BatchSize)", DefaultValueFactory = _ => new RetentionOptions().BatchSize };
         var command = new Command(Verb, "Rows a retention sweep erases per second, as a ratio to a set-based DELETE/UPDATE of the same rows.")
         {
             provider, rows, change, batch,
@@ -79,8 +79,10 @@ internal static class RetentionSweepScenario
         var dryRun = clock.Elapsed;
         Check(dry.Outstanding, expired, "dry run");
         clock.Restart();
+        var loadBefore = LoadAverage();
         var swept = await SweepAsync(app, dryRun: false);
         var sweep = clock.Elapsed;
+        var loadAfter = LoadAverage();
         Check(swept.Changed, expired, "sweep");
         Check(await ExecuteAsync(provider, organisation, delete ? "SELECT COUNT(*) FROM events WHERE created < @cutoff"
             : "SELECT COUNT(*) FROM events WHERE created < @cutoff AND email IS NOT NULL", scalar: true), 0, "rows left after the sweep");
@@ -88,14 +90,19 @@ internal static class RetentionSweepScenario
         var baselineRate = expired / baseline.TotalSeconds;
         var sweepRate = expired / sweep.TotalSeconds;
         Console.WriteLine();
-        Console.WriteLine("| provider | change | rows | set-based statement | sweep (batches of " + batch + ") | sweep rate / set-based rate | dry run |");
-        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| provider | change | rows | set-based statement | sweep (batches of " + batch + ") | sweep rate / set-based rate | dry run | load average (1 min) |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {provider} | {(delete ? "delete" : "null")} | {expired:N0} | {baseline.TotalSeconds:F1} s ({baselineRate:N0} rows/s) | " +
             $"{sweep.TotalSeconds:F1} s ({sweepRate:N0} rows/s, {swept.Batches:N0} batches) | **{sweepRate / baselineRate:F2}** | " +
-            $"{dryRun.TotalSeconds:F1} s ({rows / dryRun.TotalSeconds:N0} rows/s scanned) |"));
+            $"{dryRun.TotalSeconds:F1} s ({rows / dryRun.TotalSeconds:N0} rows/s scanned) | {loadBefore} -> {loadAfter} |"));
         return 0;
     }
+
+    /// <summary>The one-minute load average (Linux), to note how busy the shared machine was: the ratio is only as
+    /// steady as the machine.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
     private static void Check(long actual, long expected, string what)
     {

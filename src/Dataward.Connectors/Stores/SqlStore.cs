@@ -60,6 +60,10 @@ public abstract class SqlStore : IDataStore
     /// converted to the column's kind), binding the values on <paramref name="command"/>.</summary>
     protected abstract string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values);
 
+    /// <summary>The predicate naming the rows a change (UPDATE, DELETE) applies to by a single-column key: by default
+    /// <see cref="InPredicate"/>; a store may bind a long list differently.</summary>
+    protected virtual string KeyListPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values) => InPredicate(command, column, values);
+
     /// <summary>A predicate true for rows whose columns hold one of the tuples together.</summary>
     protected abstract string TuplePredicate(DbCommand command, IReadOnlyList<StoreColumn> columns, IReadOnlyList<IReadOnlyList<object>> tuples);
 
@@ -277,7 +281,7 @@ public abstract class SqlStore : IDataStore
                     var command = connection.CreateCommand();
                     statements.Add(command);
                     var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
-                    var where = InPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
+                    var where = KeyListPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
                     command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
                 }
                 continue;
@@ -320,7 +324,7 @@ public abstract class SqlStore : IDataStore
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             var where = keyList.Count == 1
-                ? InPredicate(command, keyList[0], [.. chunk.Select(k => k[0])])
+                ? KeyListPredicate(command, keyList[0], [.. chunk.Select(k => k[0])])
                 : TuplePredicate(command, keyList, chunk);
             command.CommandText = $"DELETE FROM {QualifiedName(described)} WHERE {where}";
             deleted += await Statement(connection, command).ExecuteNonQueryAsync(cancellationToken);

@@ -182,6 +182,39 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     protected override string InPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values) =>
         $"{Quote(column.Name)} IN ({string.Join(", ", values.Select(v => Bind(command, v, column)))})";
 
+    /// <summary>A long list of integer or text keys travels as one JSON array, <c>"k" IN (SELECT value FROM
+    /// json_each(@p0))</c>: Microsoft.Data.Sqlite finds each named parameter by a scan of the statement's parameters, so
+    /// a thousand-key <c>IN (@p0, ...)</c> binds in quadratic time, and the one-parameter text is prepared once per
+    /// connection however many keys a batch has (docs/benchmarks.md, retention sweeps). The values compare as the
+    /// column's affinity converts them, as bound values do.</summary>
+    protected override string KeyListPredicate(DbCommand command, StoreColumn column, IReadOnlyList<object> values)
+    {
+        if (values.Count <= MaxKeptParameters || column.Kind is not (ValueKind.Integer or ValueKind.Text) || !values.All(v => v is long or string))
+        {
+            return InPredicate(command, column, values);
+        }
+        var json = new System.Buffers.ArrayBufferWriter<byte>(values.Count * 12);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        {
+            writer.WriteStartArray();
+            foreach (var value in values)
+            {
+                if (value is long number)
+                {
+                    writer.WriteNumberValue(number);
+                }
+                else
+                {
+                    writer.WriteStringValue((string)value);
+                }
+            }
+            writer.WriteEndArray();
+        }
+        var name = NextParameterName(command);
+        command.Parameters.Add(new SqliteParameter(name, System.Text.Encoding.UTF8.GetString(json.WrittenSpan)));
+        return $"{Quote(column.Name)} IN (SELECT value FROM json_each({name}))";
+    }
+
     protected override string TuplePredicate(DbCommand command, IReadOnlyList<StoreColumn> columns, IReadOnlyList<IReadOnlyList<object>> tuples) =>
         $"({string.Join(", ", columns.Select(c => Quote(c.Name)))}) IN (VALUES {string.Join(", ",
             tuples.Select(t => "(" + string.Join(", ", columns.Select((c, i) => Bind(command, t[i], c))) + ")"))})";

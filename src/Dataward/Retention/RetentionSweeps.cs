@@ -68,7 +68,7 @@ public sealed class RetentionSweepHooks
 /// here, so an interrupted sweep resumes without applying anything twice (MIN002-MIN005, MIN007, MIN008).</summary>
 public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionService schedule, ConnectionService connections, RequestService requests,
     ErasurePolicyService erasurePolicy, KeyRing keys, AuditTrail audit, IOptions<RetentionOptions> options, RetentionSweepHooks hooks,
-    TimeProvider time, ILogger<RetentionSweeps> logger)
+    TimeProvider time, ILogger<RetentionSweeps> logger) : IDisposable
 {
     public const string ScheduleActor = "system:retention-schedule";
     private const string CursorPurpose = "retention.cursor";
@@ -398,6 +398,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var apply = !sweep.DryRun && change.Kind != ChangeKind.None;
         var batchSize = options.Value.BatchSize;
         var cursor = item.CursorEncrypted is null ? null : JsonSerializer.Deserialize<List<string?>>(keys.Decrypt(item.CursorEncrypted, CursorPurpose));
+        // The checkpoint of a batch whose rows were changed waits for the next batch's pending checkpoint and commits with
+        // it (one commit here per batch instead of two); see docs/architecture.md "Retention" for why that is safe (MIN004).
+        var checkpoint = new Checkpoint(sweep, item, change);
         while (true)
         {
             var started = time.GetTimestamp();
@@ -409,10 +412,16 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             var pending = item.Pending is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(item.Pending);
             // Counted apart and added with the checkpoint, so a batch interrupted and done again is counted once.
             var batch = new BatchCounts();
-            var targets = new List<(StoreRow Row, string Fingerprint)>();
+            var targets = new List<(StoreRow Row, string Fingerprint)>(page.Count);
+            var keyValues = new object?[keyColumns.Count];
             foreach (var row in page)
             {
-                var fingerprint = Fingerprint(keyColumns.Select(k => row[k]));
+                for (var k = 0; k < keyValues.Length; k++)
+                {
+                    keyValues[k] = row[keyColumns[k]];
+                }
+                var canonicalKey = StoreValues.Canonical(keyValues);
+                var fingerprint = Fingerprint(canonicalKey);
                 if (replay)
                 {
                     if (!ledger!.Contains(fingerprint))
@@ -435,7 +444,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 }
                 batch.Matched++;
                 // MIN003: held and requested people's rows are skipped and counted by reason.
-                if (exclusions.Rows.TryGetValue(StoreValues.Canonical(keyColumns.Select(k => row[k])), out var reason))
+                if (exclusions.Rows.Count > 0 && exclusions.Rows.TryGetValue(canonicalKey, out var reason))
                 {
                     if (reason == HoldReason)
                     {
@@ -453,14 +462,17 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             {
                 // A row this rule masked before keeps its trigger date; it is not masked again (a replay does that, MIN008).
                 var fingerprints = targets.Select(t => t.Fingerprint).ToList();
-                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && fingerprints.Contains(e.KeyFingerprint))
+                // One array (PostgreSQL) or JSON (SQLite) parameter: EF Core 10 otherwise binds one parameter per fingerprint,
+                // which Microsoft.Data.Sqlite binds in quadratic time (a dry run of a masking rule spent most of its time here).
+                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && EF.Parameter(fingerprints).Contains(e.KeyFingerprint))
                     .Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
                 batch.AlreadyErased += targets.RemoveAll(t => done.Contains(t.Fingerprint));
             }
             var erased = new List<string>();
+            var wrote = false;
             if (apply && (targets.Count > 0 || pending is not null))
             {
-                (erased, batch.Failed) = await ApplyAsync(item, store, table, keyColumns, change, targets, pending, cancellationToken);
+                (erased, batch.Failed, wrote) = await ApplyAsync(item, store, table, keyColumns, change, targets, pending, checkpoint, cancellationToken);
             }
             item.Matched += batch.Matched;
             item.SkippedUnreadable += batch.Unreadable;
@@ -473,16 +485,19 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(cursor), CursorPurpose);
             item.Pending = null;
             item.Batches++;
-            sweep.LeaseUntil = time.GetUtcNow() + Lease;
-            // The ledger rows and the checkpoint commit together: a resumed sweep never records a row twice or misses one.
-            await using (var checkpoint = await db.Database.BeginTransactionAsync(cancellationToken))
+            checkpoint.Erased.AddRange(erased);
+            checkpoint.Unsaved = true;
+            if (!wrote)
             {
-                await RecordErasedAsync(item, change, erased, cancellationToken);
-                await db.SaveChangesAsync(cancellationToken);
-                await checkpoint.CommitAsync(cancellationToken);
+                // Nothing changed in the connected database (a dry run, a review, a batch of skipped rows): the checkpoint
+                // commits now, so the lease is renewed and a long dry run resumes where it stopped.
+                await SaveCheckpointAsync(checkpoint, cancellationToken);
             }
-            await Hook("saved", item, cancellationToken);
             await PaceAsync(started, cancellationToken);
+        }
+        if (checkpoint.Unsaved)
+        {
+            await SaveCheckpointAsync(checkpoint, cancellationToken);
         }
         item.Status = SweepStatus.Completed;
         item.FinishedAt = time.GetUtcNow();
@@ -505,19 +520,31 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// <summary>Applies one batch in one transaction of the connected database. A batch whose fingerprints were saved by
     /// an interrupted run (<paramref name="pending"/>) is finished, not applied twice: its rows that are gone or already
     /// hold the saved new values count as changed. Returns the fingerprints of the rows erased.</summary>
-    private async Task<(List<string> Erased, long Failed)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table, IReadOnlyList<string> keyColumns,
-        PlannedChange change, List<(StoreRow Row, string Fingerprint)> targets, Dictionary<string, string>? pending, CancellationToken cancellationToken)
+    private async Task<(List<string> Erased, long Failed, bool Wrote)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
+        IReadOnlyList<string> keyColumns, PlannedChange change, List<(StoreRow Row, string Fingerprint)> targets, Dictionary<string, string>? pending,
+        Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         var erased = new List<string>();
         long failed = 0;
         var toApply = new List<(StoreRow Row, string Fingerprint, Dictionary<string, object?>? Values)>();
         var secrets = change.Secrets;
+        // Rows given the same new values (null, a fixed rewrite) share one digest: one keyed hash per distinct value set.
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        string DigestOf(IEnumerable<object?> values)
+        {
+            var canonical = StoreValues.Canonical(values);
+            if (!digests.TryGetValue(canonical, out var digest))
+            {
+                digests[canonical] = digest = Digest(secrets, canonical);
+            }
+            return digest;
+        }
         foreach (var (row, fingerprint) in targets)
         {
             Dictionary<string, object?>? values = null;
             if (change.Kind == ChangeKind.Mask)
             {
-                if (pending?.TryGetValue(fingerprint, out var saved) == true && saved == Digest(secrets, change.Fields.Select(f => row[f.Field])))
+                if (pending?.TryGetValue(fingerprint, out var saved) == true && saved == DigestOf(change.Fields.Select(f => row[f.Field])))
                 {
                     erased.Add(fingerprint);
                     continue;
@@ -540,8 +567,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         if (toApply.Count > 0)
         {
             item.Pending = JsonSerializer.Serialize(toApply.ToDictionary(t => t.Fingerprint,
-                t => t.Values is null ? "deleted" : Digest(secrets, change.Fields.Select(f => t.Values[f.Field]))));
-            await db.SaveChangesAsync(cancellationToken);
+                t => t.Values is null ? "deleted" : DigestOf(change.Fields.Select(f => t.Values[f.Field]))));
+            // The pending checkpoint commits with the previous batch's counts, cursor and ledger rows.
+            await SaveCheckpointAsync(checkpoint, cancellationToken);
             await Hook("pending", item, cancellationToken);
             var changed = change.Kind == ChangeKind.Delete
                 ? await store.DeleteAsync(table.Name, keyColumns, [.. toApply.Select(t => (IReadOnlyList<object?>)[.. keyColumns.Select(k => t.Row[k])])], cancellationToken)
@@ -562,7 +590,38 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     .Select(t => t.Fingerprint).Take(changed));
             }
         }
-        return (erased, failed);
+        return (erased, failed, toApply.Count > 0);
+    }
+
+    /// <summary>What the next commit here carries: the counts and cursor already set on <see cref="Item"/> and the
+    /// ledger rows of the batch they end with.</summary>
+    private sealed class Checkpoint(RetentionSweep sweep, RetentionSweepRule item, PlannedChange change)
+    {
+        public RetentionSweep Sweep => sweep;
+
+        public RetentionSweepRule Item => item;
+
+        public PlannedChange Change => change;
+
+        public List<string> Erased { get; } = [];
+
+        public bool Unsaved { get; set; }
+    }
+
+    /// <summary>Commits the rule's checkpoint (counts, cursor, pending batch if one is set, the lease) with the erasure
+    /// ledger's rows of the batch it ends with: a resumed sweep never records a row twice or misses one.</summary>
+    private async Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        checkpoint.Sweep.LeaseUntil = time.GetUtcNow() + Lease;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await RecordErasedAsync(checkpoint.Item, checkpoint.Change, checkpoint.Erased, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        checkpoint.Erased.Clear();
+        checkpoint.Unsaved = false;
+        await Hook("saved", checkpoint.Item, cancellationToken);
     }
 
     private sealed class BatchCounts
@@ -589,6 +648,8 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         {
             return;
         }
+        // In the unique index's order: each of its pages is written once per batch rather than once per row.
+        Array.Sort(fingerprints, StringComparer.Ordinal);
         var ids = fingerprints.Select(_ => Guid.CreateVersion7()).ToArray();
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
@@ -860,14 +921,34 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     private byte[] OrganisationKey(string use) => Convert.FromHexString(keys.Hash(use, "retention.keys"));
 
     /// <summary>A keyed fingerprint of a row's primary key: the same on every sweep and replay, unreadable without the key ring.</summary>
-    private string Fingerprint(IEnumerable<object?> key) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(FingerprintKey, Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical(key))));
+    private string Fingerprint(IEnumerable<object?> key) => Fingerprint(StoreValues.Canonical(key));
 
-    private byte[] FingerprintKey => fingerprintKey ??= OrganisationKey("fingerprint");
-    private byte[]? fingerprintKey;
+    /// <summary>The fingerprint of a key's canonical text. One keyed hash serves the whole sweep: a one-shot HMAC sets
+    /// up the key's pads for every row, which costs more than hashing the key itself (docs/benchmarks.md).</summary>
+    private string Fingerprint(string canonicalKey)
+    {
+        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
+        var length = Encoding.UTF8.GetMaxByteCount(canonicalKey.Length) + 4;
+        var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        Span<byte> buffer = rented is null ? stackalloc byte[512] : rented;
+        "key\n"u8.CopyTo(buffer);
+        var written = 4 + Encoding.UTF8.GetBytes(canonicalKey, buffer[4..]);
+        fingerprintHash.AppendData(buffer[..written]);
+        Span<byte> hash = stackalloc byte[32];
+        fingerprintHash.GetHashAndReset(hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+        return Convert.ToHexStringLower(hash);
+    }
 
-    private static string Digest(MaskingSecrets secrets, IEnumerable<object?> values) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + StoreValues.Canonical(values))))[..32];
+    private IncrementalHash? fingerprintHash;
+
+    public void Dispose() => fingerprintHash?.Dispose();
+
+    private static string Digest(MaskingSecrets secrets, string canonicalValues) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + canonicalValues)))[..32];
 
     private static string? Text(object? value) => value is null ? null : StoreValues.TryCoerce(value, ValueKind.Text, out var text) ? (string?)text : null;
 

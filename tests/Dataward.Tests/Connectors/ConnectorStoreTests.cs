@@ -50,6 +50,36 @@ public sealed class ConnectorStoreTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task MIN004_a_long_list_of_integer_or_text_keys_changes_and_deletes_exactly_the_rows_it_names(StorageProvider provider)
+    {
+        // Past 64 keys the SQLite store binds the list as one JSON array (json_each), PostgreSQL as one array parameter.
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        var ids = string.Join(", ", Enumerable.Range(1, 300).Select(i => $"({i}, 'n{i}')"));
+        var codes = string.Join(", ", Enumerable.Range(1, 300).Select(i => $"('k\u00e9''{i}', 'n{i}')"));
+        await db.ExecuteAsync($"CREATE TABLE numbered (id INTEGER PRIMARY KEY, name VARCHAR(20)); INSERT INTO numbered VALUES {ids};");
+        await db.ExecuteAsync($"CREATE TABLE coded (code VARCHAR(20) PRIMARY KEY, name VARCHAR(20)); INSERT INTO coded VALUES {codes};");
+        await using SqlStore store = provider == StorageProvider.Postgres ? new PostgresStore(db.ConnectionString) : new SqliteStore(db.ConnectionString);
+
+        var even = Enumerable.Range(1, 150).Select(i => (IReadOnlyList<object?>)[(long)(2 * i)]).Append([9999L]).ToList();
+        (await store.DeleteAsync("numbered", ["id"], even)).ShouldBe(150, "the key that names no row deletes nothing");
+        var nulled = Enumerable.Range(0, 100).Select(i => new RowUpdate([(long)(2 * i + 1)], new Dictionary<string, object?> { ["name"] = null })).ToList();
+        (await store.UpdateAsync("numbered", ["id"], nulled)).ShouldBe(100);
+        var left = await store.SelectAsync("numbered", ["id", "name"], [KeyFilter.Of("id", Enumerable.Range(1, 300).Select(i => (object?)(long)i))]);
+        left.Select(r => (long)r["id"]!).Order().ShouldBe(Enumerable.Range(0, 150).Select(i => 2L * i + 1));
+        left.Where(r => r["name"] is null).Select(r => (long)r["id"]!).Order().ShouldBe(Enumerable.Range(0, 100).Select(i => 2L * i + 1));
+
+        var codesGone = Enumerable.Range(1, 100).Select(i => (IReadOnlyList<object?>)[$"k\u00e9'{i}"]).ToList();
+        (await store.DeleteAsync("coded", ["code"], codesGone)).ShouldBe(100);
+        var renamed = Enumerable.Range(101, 100).Select(i => new RowUpdate([$"k\u00e9'{i}"], new Dictionary<string, object?> { ["name"] = "x" })).ToList();
+        (await store.UpdateAsync("coded", ["code"], renamed)).ShouldBe(100);
+        var coded = await store.SelectAsync("coded", ["code", "name"], [KeyFilter.Of("code", Enumerable.Range(1, 300).Select(i => (object?)$"k\u00e9'{i}"))]);
+        coded.Count.ShouldBe(200);
+        coded.Count(r => (string?)r["name"] == "x").ShouldBe(100);
+        coded.ShouldNotContain(r => (string)r["code"]! == "k\u00e9'1");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task A_described_schema_is_trusted_for_its_lifetime_then_read_again(StorageProvider provider)
     {
         await using var db = await FidesExampleDatabase.CreateAsync(provider);

@@ -230,6 +230,44 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
     }
 
     [Fact]
+    public async Task MIN004_MIN008_a_sweep_stopped_after_a_later_batch_applied_keeps_the_earlier_batchs_ledger_rows_and_records_every_row_once()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
+        {
+            rules = new object[] { new { dataCategory = "user.name", strategy = "random_string_rewrite" }, new { dataCategory = "user", strategy = "auto" } },
+        })).EnsureSuccessStatusCode();
+        await RuleAsync(dpo, CustomerRule());
+        await SweepAsync(dpo, dryRun: true);
+        var before = await shop.DumpAsync();
+        var hooks = App.Services.GetRequiredService<RetentionSweepHooks>();
+        var applied = 0;
+        // The first batch's checkpoint and ledger rows commit with the second batch's pending checkpoint; the stop comes
+        // after the second batch committed in the shop and before anything more is saved here.
+        hooks.At = (stage, _, _) => stage == "applied" && ++applied == 2 ? throw new IOException("connection reset by peer") : Task.CompletedTask;
+
+        var stopped = await SweepAsync(dpo, dryRun: false);
+
+        Only(stopped).GetProperty("status").GetString().ShouldBe("paused");
+        Count(Only(stopped), "changed").ShouldBe(2, "the first batch's checkpoint was saved");
+        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(2, "with its ledger rows; the second batch is still pending");
+        var atStop = await shop.DumpAsync();
+        atStop["customer[3].name"].ShouldNotBe("Jane Customer", "the second batch committed in the shop before the stop");
+        hooks.At = null;
+
+        var resumed = await Json(await dpo.PostAsync($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}/resume", null));
+
+        resumed.GetProperty("status").GetString().ShouldBe("completed");
+        Count(Only(resumed), "changed").ShouldBe(3);
+        Count(Only(resumed), "failed").ShouldBe(0);
+        var after = await shop.DumpAsync();
+        after["customer[3].name"].ShouldBe(atStop["customer[3].name"], "not masked a second time");
+        FidesExampleDatabase.Changes(before, after).Count.ShouldBe(6, "name and e-mail of three customers, nothing else");
+        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(3, "each changed row recorded once");
+    }
+
+    [Fact]
     public async Task MIN004_a_batch_refused_midway_by_the_database_is_rolled_back_whole_and_the_sweep_resumes_once_fixed()
     {
         var (dpo, shop) = await ShopAsync();
