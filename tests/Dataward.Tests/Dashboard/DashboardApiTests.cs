@@ -166,6 +166,40 @@ public abstract class DashboardApiTests(StorageProvider provider) : AppTest(prov
         }
         page.ShouldContain("<title id=\"requests-chart-title\">");
         (await ui.GetPageAsync("/")).ShouldContain("href=\"/dashboard\"");
+
+        // The ICO is told late, with reasons, and a follow-up action opened: the clock leaves the dashboard and the
+        // management report of the thirteen months shows the rest.
+        await Expect(await dpo.PostAsJsonAsync($"/api/breaches/{clockBreach}/ico-notifications",
+            new { type = "initial", caseReference = "IC-1234", lateReason = "The supplier confirmed the data was personal only this week." }), HttpStatusCode.OK);
+        await Expect(await dpo.PostAsJsonAsync($"/api/breaches/{clockBreach}/actions",
+            new { description = "Check recipients before sending attachments", owner = "Head of Sales", dueAt = Now.AddDays(7) }), HttpStatusCode.OK);
+        Items(await DashboardAsync(dpo)).ShouldNotContain(i => i.GetProperty("kind").GetString() == "breachClock");
+        var report = await Expect(await auditor.GetAsync("/api/reports/management?from=2026-11-01&to=2027-12-31"), HttpStatusCode.OK);
+        var register = report.GetProperty("register");
+        (register.GetProperty("activeActivities").GetInt32(), register.GetProperty("reviewsOverdue").GetInt32(),
+            register.GetProperty("reviewsDueWithin30Days").GetInt32()).ShouldBe((2, 1, 0));
+        var retention = report.GetProperty("retention");
+        (retention.GetProperty("rules").GetInt32(), retention.GetProperty("reviewsOverdue").GetInt32()).ShouldBe((1, 1));
+        var requests = report.GetProperty("requests");
+        (requests.GetProperty("received").GetInt32(), requests.GetProperty("decided").GetInt32(), requests.GetProperty("answeredOnTime").GetInt32(),
+            requests.GetProperty("openOverdue").GetInt32()).ShouldBe((1, 1, 0, 1));
+        var breaches = report.GetProperty("breaches");
+        (breaches.GetProperty("recorded").GetInt32(), breaches.GetProperty("notifiedToIco").GetInt32(), breaches.GetProperty("notNotified").GetInt32())
+            .ShouldBe((2, 1, 1));
+        var lateOne = breaches.GetProperty("lateNotifications").EnumerateArray().ShouldHaveSingleItem();
+        lateOne.GetProperty("lateReason").GetString().ShouldBe("The supplier confirmed the data was personal only this week.");
+        var action = breaches.GetProperty("openActions").EnumerateArray().ShouldHaveSingleItem();
+        action.GetProperty("description").GetString().ShouldBe("Check recipients before sending attachments");
+        action.GetProperty("overdue").GetBoolean().ShouldBeFalse();
+        var dpias = report.GetProperty("dpias");
+        (dpias.GetProperty("awaitingSignOff").GetInt32(), dpias.GetProperty("signedOffInPeriod").GetInt32()).ShouldBe((1, 0));
+        var trained = report.GetProperty("training");
+        (trained.GetProperty("staff").GetInt32(), trained.GetProperty("upToDate").GetInt32(), trained.GetProperty("overdue").GetInt32())
+            .ShouldBe((1, 0, 1));
+        trained.GetProperty("coverage").GetDouble().ShouldBe(0);
+        var complaints = report.GetProperty("complaints");
+        (complaints.GetProperty("received").GetInt32(), complaints.GetProperty("acknowledged").GetInt32(), complaints.GetProperty("open").GetInt32())
+            .ShouldBe((1, 0, 1));
     }
 
     [Fact]
@@ -255,6 +289,9 @@ public abstract class DashboardApiTests(StorageProvider provider) : AppTest(prov
         fine.GetProperty("from").GetString().ShouldBe("2025-11-26", "the twelve months to today by default");
         var staff = await App.ClientWithRoleAsync(StaffRoles.Staff);
         (await staff.GetAsync("/api/reports/management")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var openApi = await App.Client().GetStringAsync("/openapi/v1.json");
+        openApi.ShouldContain("\"/api/dashboard\"");
+        openApi.ShouldContain("\"/api/reports/management\"");
 
         await App.CreateUserAsync("dpo@example.org", StaffRoles.DataProtectionOfficer);
         var ui = App.Ui();
