@@ -70,24 +70,24 @@ public sealed class ManagementReports(DatawardDbContext db, RegisterService regi
         DateOnly? start = null, end = null;
         if (!string.IsNullOrEmpty(from))
         {
-            if (DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var f))
+            if (DateOnly.TryParseExact(from, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var f) && InRange(f))
             {
                 start = f;
             }
             else
             {
-                violations.Add(new Violation("from", "Give the first day of the period as yyyy-MM-dd."));
+                violations.Add(new Violation("from", "Give the first day of the period as yyyy-MM-dd, between the years 2000 and 2999."));
             }
         }
         if (!string.IsNullOrEmpty(to))
         {
-            if (DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
+            if (DateOnly.TryParseExact(to, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) && InRange(t))
             {
                 end = t;
             }
             else
             {
-                violations.Add(new Violation("to", "Give the last day of the period as yyyy-MM-dd."));
+                violations.Add(new Violation("to", "Give the last day of the period as yyyy-MM-dd, between the years 2000 and 2999."));
             }
         }
         if (violations.Count > 0)
@@ -106,6 +106,9 @@ public sealed class ManagementReports(DatawardDbContext db, RegisterService regi
         }
         return Outcome<(DateOnly, DateOnly)>.Success((first, last));
     }
+
+    // Bounds keep the arithmetic on the period (a year back, a day on, time-zone offsets) inside DateOnly's range.
+    private static bool InRange(DateOnly date) => date.Year is >= 2000 and <= 2999;
 
     public async Task<Outcome<ManagementReport>> BuildAsync(string? from, string? to, string? recommendations, CancellationToken cancellationToken = default)
     {

@@ -281,6 +281,8 @@ public abstract class DashboardApiTests(StorageProvider provider) : AppTest(prov
         await Problem(await dpo.GetAsync("/api/reports/management?from=1%20March&to=2026-01-01"), "from");
         await Problem(await dpo.GetAsync("/api/reports/management?from=2026-01-01&to=2026-02-30"), "to");
         await Problem(await dpo.GetAsync("/api/reports/management?from=2019-01-01&to=2026-01-01"), "to");
+        await Problem(await dpo.GetAsync("/api/reports/management?from=9999-06-01&to=9999-12-31"), "from");
+        await Problem(await dpo.GetAsync("/api/reports/management?from=0001-01-01"), "from");
         await Problem(await dpo.GetAsync("/api/reports/management?recommendations=" + new string('x', 4001)), "recommendations");
         await Problem(await dpo.GetAsync("/api/dashboard?months=0"), "months");
         await Problem(await dpo.GetAsync("/api/dashboard?quarters=13"), "quarters");
