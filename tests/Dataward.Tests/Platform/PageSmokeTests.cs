@@ -33,6 +33,9 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
         "/training/record?staff=not-a-guid", "/training/import", $"/training/staff/{Missing}", $"/training/staff/{Missing}?recorded=1",
         "/complaints", "/complaints?due=never&status=" + new string('x', 500), "/complaints/new", $"/complaints/{Missing}", $"/complaints/{Missing}?logged=1",
         "/privacy/complaints",
+        "/dashboard", "/dashboard?months=abc&quarters=" + new string('9', 400), "/dashboard?months=36&quarters=12", "/reports/management",
+        "/reports/management?from=2026-12-01&to=2026-01-01", "/reports/management?from=notadate&to=%00",
+        "/reports/management?from=0001-01-01&to=9999-12-31", "/reports/management?recommendations=" + new string('r', 5000),
     ];
 
     [Theory]

@@ -89,4 +89,9 @@ public static class Policies
 
     /// <summary>Logging, acknowledging and answering complaints: Administrator, DPO and Staff (Auditors read).</summary>
     public const string HandleComplaints = nameof(HandleComplaints);
+
+    /// <summary>The DPO's workspace and the management report (ACC016, accountability.md §5): DPO, Administrator and
+    /// Auditor (read-only by nature). Staff are refused: the workspace summarises colleagues' overdue training and
+    /// every open breach, which is for those who oversee compliance.</summary>
+    public const string ReadDashboard = nameof(ReadDashboard);
 }

@@ -20,6 +20,7 @@ using Dataward.Retention;
 using Dataward.Dpias;
 using Dataward.Training;
 using Dataward.Complaints;
+using Dataward.Dashboard;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -152,7 +153,8 @@ public static class DatawardApp
             .AddPolicy(Policies.SignOffDpias, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
             .AddPolicy(Policies.ReadTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor))
             .AddPolicy(Policies.ManageTraining, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer))
-            .AddPolicy(Policies.HandleComplaints, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff));
+            .AddPolicy(Policies.HandleComplaints, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Staff))
+            .AddPolicy(Policies.ReadDashboard, p => p.RequireRole(StaffRoles.Administrator, StaffRoles.DataProtectionOfficer, StaffRoles.Auditor));
         services.AddCascadingAuthenticationState();
         services.AddDataProtection().SetApplicationName("Dataward").PersistKeysToDbContext<DatawardDbContext>();
         services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlEncryptor = new KeyRingXmlEncryptor(keyRing));
@@ -241,6 +243,8 @@ public static class DatawardApp
         services.AddOptions<Training.TrainingOptions>().BindConfiguration(Training.TrainingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Complaints.ComplaintService>();
         services.AddOptions<Complaints.ComplaintOptions>().BindConfiguration(Complaints.ComplaintOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<Dashboard.DashboardService>();
+        services.AddScoped<Dashboard.ManagementReports>();
         services.AddScoped<Platform.Email.EmailOutbox>();
         services.AddOptions<Platform.Email.EmailOptions>().BindConfiguration(Platform.Email.EmailOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Mode != "Smtp" || !string.IsNullOrWhiteSpace(o.SmtpHost), "Email:SmtpHost is required when Email:Mode is Smtp.")
@@ -306,6 +310,7 @@ public static class DatawardApp
         api.MapDpiaEndpoints();
         api.MapTrainingEndpoints();
         api.MapComplaintEndpoints();
+        api.MapDashboardEndpoints();
         api.MapFallback(UnknownApiRoute).ExcludeFromDescription();
 
         app.MapAccountEndpoints();
