@@ -37,6 +37,10 @@ public abstract class MaskingStrategy
 
     public abstract string Name { get; }
 
+    /// <summary>True when every value is replaced by the same one (null, a fixed rewrite), so a whole page of rows can be
+    /// changed by one statement.</summary>
+    public virtual bool IsConstant => false;
+
     /// <summary>Why the strategy cannot write <paramref name="column"/>, or null when it can.</summary>
     public abstract string? Unfit(StoreColumn column);
 
@@ -124,6 +128,8 @@ public abstract class MaskingStrategy
     {
         public override string Name => NullRewrite;
 
+        public override bool IsConstant => true;
+
         public override string? Unfit(StoreColumn column) => column.Nullable ? null : $"column '{column.Name}' is NOT NULL, so null_rewrite cannot clear it.";
 
         protected override object? MaskValue(object value, StoreColumn column, MaskingSecrets secrets) => null;
@@ -132,6 +138,8 @@ public abstract class MaskingStrategy
     private sealed class StringRewriteStrategy(object value) : MaskingStrategy
     {
         public override string Name => StringRewrite;
+
+        public override bool IsConstant => true;
 
         public override string? Unfit(StoreColumn column) =>
             StoreValues.TryCoerce(value, column.Kind, out _) ? null : $"the rewrite value does not fit column '{column.Name}' ({column.DataType}).";

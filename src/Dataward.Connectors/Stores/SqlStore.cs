@@ -385,6 +385,110 @@ public abstract class SqlStore : IDataStore
         return rows;
     }
 
+    public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
+        IReadOnlyDictionary<string, object?>? set, IReadOnlyList<string> returning, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var described = await TableAsync(table, cancellationToken);
+        var key = ColumnOf(described, keyColumn);
+        var returned = returning.Select(c => ColumnOf(described, c)).ToList();
+        var bounded = ColumnOf(described, below.Column);
+        if (!StoreValues.TryCoerce(below.Value, bounded.Kind, out var bound))
+        {
+            throw new ArgumentException($"The bound does not fit column '{bounded.Name}' ({bounded.DataType}).", nameof(below));
+        }
+        var rented = await RentedAsync(cancellationToken);
+        DbTransaction? transaction = null;
+        try
+        {
+            transaction = await rented.Connection.BeginTransactionAsync(cancellationToken);
+            await using var command = rented.Connection.CreateCommand();
+            command.Transaction = transaction;
+            var name = QualifiedName(described);
+            var where = $"{Quote(bounded.Name)} < {Bind(command, bound, bounded)}";
+            if (after is not null)
+            {
+                if (!StoreValues.TryCoerce(after, key.Kind, out var start))
+                {
+                    throw new ArgumentException("The key to continue after does not fit the key column.", nameof(after));
+                }
+                where += $" AND {Quote(key.Name)} > {Bind(command, start, key)}";
+            }
+            // The page is the keyset scan's (SelectPageAsync), chosen by the key's index; the change names its rows by key.
+            var page = $"{Quote(key.Name)} IN (SELECT {Quote(key.Name)} FROM {name} WHERE {where} ORDER BY {Quote(key.Name)} " +
+                $"LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+            var columns = string.Join(", ", returned.Select(c => Quote(c.Name)));
+            if (set is null)
+            {
+                command.CommandText = $"DELETE FROM {name} WHERE {page} RETURNING {columns}";
+            }
+            else
+            {
+                var assignments = string.Join(", ", set.Select(v => $"{Quote(ColumnOf(described, v.Key).Name)} = {Bind(command, v.Value, ColumnOf(described, v.Key))}"));
+                command.CommandText = $"UPDATE {name} SET {assignments} WHERE {page} RETURNING {columns}";
+            }
+            var rows = new List<StoreRow>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var row = new StoreRow(returned.Count);
+                    for (var i = 0; i < returned.Count; i++)
+                    {
+                        row[returned[i].Name] = Read(reader, i, returned[i]);
+                    }
+                    rows.Add(row);
+                }
+            }
+            return new OpenChange(rented, transaction, rows);
+        }
+        catch
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+            await rented.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A page changed in an open transaction: committed by the caller, rolled back by disposal otherwise. The
+    /// connection goes back clean only after a commit.</summary>
+    private sealed class OpenChange(Rented rented, DbTransaction transaction, IReadOnlyList<StoreRow> rows) : IStoreChange
+    {
+        private bool committed;
+
+        public IReadOnlyList<StoreRow> Rows => rows;
+
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            committed = true;
+            rented.Done();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (!committed)
+                {
+                    await transaction.RollbackAsync();
+                }
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException)
+            {
+                // A connection already broken rolls back by itself; it goes back unclean and is closed.
+            }
+            finally
+            {
+                await transaction.DisposeAsync();
+                await rented.DisposeAsync();
+            }
+        }
+    }
+
     public async Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default)
     {
         var described = await TableAsync(table, cancellationToken);

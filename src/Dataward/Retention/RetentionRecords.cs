@@ -120,20 +120,26 @@ public sealed class RetentionSweepRule
     public string? Error { get; set; }
 }
 
-/// <summary>A row a sweep erased or anonymised (MIN008): a keyed fingerprint of its primary key, never the key, so the
-/// change can be applied again after a backup is restored.</summary>
-public sealed class RetentionErasure
+/// <summary>The rows one batch of a sweep erased or anonymised (MIN008): keyed fingerprints of their primary keys,
+/// never the keys, so the change can be applied again after a backup is restored. One row per batch, its fingerprints
+/// (the first 16 bytes of each HMAC) side by side in one binary value: a ledger row per erased row, with a unique index
+/// keyed by a hash, cost more than the erasure itself (docs/benchmarks.md, retention sweeps).</summary>
+public sealed class RetentionErasureBatch
 {
+    public const int FingerprintBytes = 16;
+
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid RuleId { get; set; }
     public Guid SweepId { get; set; }
     public required string Dataset { get; set; }
     public required string Collection { get; set; }
-    public required string KeyFingerprint { get; set; }
     /// <summary><c>deleted</c>, <c>masked</c> or <c>anonymised</c>.</summary>
     public required string Action { get; set; }
+    /// <summary>True when the rows were erased again: by a replay, or by a sweep meeting rows a restore brought back.</summary>
+    public bool Replay { get; set; }
+    public int Rows { get; set; }
+    public required byte[] Fingerprints { get; set; }
     public DateTimeOffset AppliedAt { get; set; }
-    public DateTimeOffset? ReplayedAt { get; set; }
 }
 
 public static class SweepStatus
@@ -257,21 +263,21 @@ internal static class RetentionConfiguration
             e.Property(s => s.FinishedAt).HasColumnName("finished_at");
             e.Property(s => s.Error).HasColumnName("error").HasMaxLength(2000);
         });
-        builder.Entity<RetentionErasure>(e =>
+        builder.Entity<RetentionErasureBatch>(e =>
         {
-            e.ToTable("retention_erasures");
+            e.ToTable("retention_erasure_batches");
             e.HasKey(x => x.Id);
             e.Property(x => x.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(x => x.RuleId).HasColumnName("rule_id");
+            e.HasIndex(x => x.RuleId);
             e.Property(x => x.SweepId).HasColumnName("sweep_id");
             e.Property(x => x.Dataset).HasColumnName("dataset").HasMaxLength(200);
             e.Property(x => x.Collection).HasColumnName("collection").HasMaxLength(200);
-            e.Property(x => x.KeyFingerprint).HasColumnName("key_fingerprint").HasMaxLength(64);
             e.Property(x => x.Action).HasColumnName("action").HasMaxLength(20);
+            e.Property(x => x.Replay).HasColumnName("replay");
+            e.Property(x => x.Rows).HasColumnName("rows");
+            e.Property(x => x.Fingerprints).HasColumnName("fingerprints");
             e.Property(x => x.AppliedAt).HasColumnName("applied_at");
-            e.Property(x => x.ReplayedAt).HasColumnName("replayed_at");
-            e.HasIndex(x => new { x.RuleId, x.KeyFingerprint }).IsUnique();
-            e.HasIndex(x => new { x.Dataset, x.Collection });
         });
     }
 }

@@ -57,7 +57,8 @@ public sealed record RuleSweepView(Guid SweepId, string Kind, bool DryRun, strin
 public sealed record ErasedPerDay(Guid RuleId, string RuleName, DateOnly Day, long Rows);
 
 /// <summary>Seams where tests stop a sweep: <c>pending</c> (a batch's fingerprints are saved, nothing applied yet),
-/// <c>applied</c> (the connected database committed, the checkpoint is not saved) and <c>saved</c>.</summary>
+/// <c>applied</c> (the connected database committed, the checkpoint is not saved) and <c>saved</c>; <c>set</c> marks a
+/// page changed by one statement, before its fingerprints are saved.</summary>
 public sealed class RetentionSweepHooks
 {
     public Func<string, RetentionSweepRule, CancellationToken, Task>? At { get; set; }
@@ -153,7 +154,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// (a dry run counts them). Held and requested people are still skipped.</summary>
     public async Task<SweepView> ReplayAsync(bool dryRun, string actor, string trigger, CancellationToken cancellationToken = default)
     {
-        var ruleIds = await db.Set<RetentionErasure>().AsNoTracking().Select(e => e.RuleId).Distinct().ToListAsync(cancellationToken);
+        var ruleIds = await db.Set<RetentionErasureBatch>().AsNoTracking().Select(e => e.RuleId).Distinct().ToListAsync(cancellationToken);
         var rules = await db.Set<RetentionRuleRecord>().AsNoTracking().Where(r => ruleIds.Contains(r.Id)).OrderBy(r => r.CreatedAt).ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
         var sweep = new RetentionSweep
@@ -237,14 +238,22 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// <summary>MIN008: what the ledger holds, by rule and collection (fingerprints only, never keys).</summary>
     public async Task<IReadOnlyList<ErasureLedgerEntry>> ErasuresAsync(CancellationToken cancellationToken = default)
     {
-        var groups = await db.Set<RetentionErasure>().AsNoTracking()
+        var groups = await db.Set<RetentionErasureBatch>().AsNoTracking()
             .GroupBy(e => new { e.RuleId, e.Dataset, e.Collection, e.Action })
-            .Select(g => new { g.Key.RuleId, g.Key.Dataset, g.Key.Collection, g.Key.Action, Rows = g.LongCount(), Replayed = g.LongCount(e => e.ReplayedAt != null) })
+            .Select(g => new
+            {
+                g.Key.RuleId,
+                g.Key.Dataset,
+                g.Key.Collection,
+                g.Key.Action,
+                Rows = g.Sum(e => e.Replay ? 0L : e.Rows),
+                Replayed = g.Sum(e => e.Replay ? (long)e.Rows : 0L),
+            })
             .ToListAsync(cancellationToken);
         var ruleIds = groups.Select(g => g.RuleId).Distinct().ToList();
         var names = await db.Set<RetentionRuleRecord>().AsNoTracking().Where(r => ruleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
         // Instants are compared in memory: SQLite keeps them as ticks behind a converter EF cannot aggregate through.
-        var times = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => ruleIds.Contains(e.RuleId)).Select(e => new { e.RuleId, e.AppliedAt })
+        var times = (await db.Set<RetentionErasureBatch>().AsNoTracking().Where(e => ruleIds.Contains(e.RuleId)).Select(e => new { e.RuleId, e.AppliedAt })
             .ToListAsync(cancellationToken)).GroupBy(e => e.RuleId).ToDictionary(g => g.Key, g => (First: g.Min(e => e.AppliedAt), Last: g.Max(e => e.AppliedAt)));
         return [.. groups.OrderBy(g => names.GetValueOrDefault(g.RuleId), StringComparer.Ordinal).ThenBy(g => g.Action, StringComparer.Ordinal)
             .Select(g => new ErasureLedgerEntry(g.RuleId, names.GetValueOrDefault(g.RuleId) ?? g.RuleId.ToString(), g.Dataset, g.Collection, g.Action, g.Rows,
@@ -390,26 +399,51 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         item.Error = null;
         await db.SaveChangesAsync(cancellationToken);
 
-        HashSet<string>? ledger = replay
-            ? [.. await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId).Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)]
-            : null;
+        var apply = !sweep.DryRun && change.Kind != ChangeKind.None;
+        // MIN008: what this rule erased before, for a replay, for a masked row not to be masked again, and for a restored
+        // row erased again to be recorded as a replay.
+        var ledger = replay || apply || change.Kind == ChangeKind.Mask ? await LedgerAsync(item.RuleId, cancellationToken) : [];
+        var checkpoint = new Checkpoint(sweep, item, change, ledger);
         ColumnBound? below = replay ? null : new ColumnBound(trigger.Name, Bound(period.CandidateBound(now), trigger));
         var columns = keyColumns.Concat(change.Fields.Select(f => f.Field)).Append(trigger.Name).Distinct(StringComparer.Ordinal).ToList();
-        var apply = !sweep.DryRun && change.Kind != ChangeKind.None;
         var batchSize = options.Value.BatchSize;
         var cursor = item.CursorEncrypted is null ? null : JsonSerializer.Deserialize<List<string?>>(keys.Decrypt(item.CursorEncrypted, CursorPurpose));
         // The checkpoint of a batch whose rows were changed waits for the next batch's pending checkpoint and commits with
         // it (one commit here per batch instead of two); see docs/architecture.md "Retention" for why that is safe (MIN004).
-        var checkpoint = new Checkpoint(sweep, item, change);
+        // The set-based path (SetPageAsync): a page of rows changed by one statement, checked row by row before it commits.
+        var setBased = apply && !replay && keyColumns.Count == 1 && table.Column(keyColumns[0])!.Kind == ValueKind.Integer
+            && (change.Kind == ChangeKind.Delete || change.Fields.All(f => f.Masking.IsConstant && f.Field != trigger.Name));
+        var fallbacks = 0;
         while (true)
         {
             var started = time.GetTimestamp();
+            if (setBased && item.Pending is null)
+            {
+                var (outcome, next) = await SetPageAsync(item, store, table, keyColumns[0], trigger, change, exclusions, ledger, period, now, below!,
+                    cursor, batchSize, checkpoint, cancellationToken);
+                if (outcome == SetOutcome.Done)
+                {
+                    break;
+                }
+                if (outcome == SetOutcome.Applied)
+                {
+                    cursor = next;
+                    fallbacks = 0;
+                    await PaceAsync(started, cancellationToken);
+                    continue;
+                }
+                // A page with a row the statement must not change was rolled back: it goes the row-by-row way. Pages that
+                // keep doing so (a masking rule's second sweep) stop trying.
+                setBased = ++fallbacks < 2;
+            }
             var page = await store.SelectPageAsync(table.Name, columns, keyColumns, cursor?.Cast<object?>().ToList(), batchSize, below, cancellationToken);
-            if (page.Count == 0)
+            // The end of the scan; a batch left pending by a stopped run is still finished (its rows are gone or changed).
+            var end = page.Count == 0;
+            if (end && (item.Pending is null || !apply))
             {
                 break;
             }
-            var pending = item.Pending is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(item.Pending);
+            var pending = item.Pending is null ? null : PendingBatch.Read(item.Pending);
             // Counted apart and added with the checkpoint, so a batch interrupted and done again is counted once.
             var batch = new BatchCounts();
             var targets = new List<(StoreRow Row, string Fingerprint)>(page.Count);
@@ -424,7 +458,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 var fingerprint = Fingerprint(canonicalKey);
                 if (replay)
                 {
-                    if (!ledger!.Contains(fingerprint))
+                    if (!ledger.Contains(LedgerKey(fingerprint)))
                     {
                         continue;
                     }
@@ -461,18 +495,13 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             if (!replay && change.Kind == ChangeKind.Mask && targets.Count > 0)
             {
                 // A row this rule masked before keeps its trigger date; it is not masked again (a replay does that, MIN008).
-                var fingerprints = targets.Select(t => t.Fingerprint).ToList();
-                // One array (PostgreSQL) or JSON (SQLite) parameter: EF Core 10 otherwise binds one parameter per fingerprint,
-                // which Microsoft.Data.Sqlite binds in quadratic time (a dry run of a masking rule spent most of its time here).
-                var done = (await db.Set<RetentionErasure>().AsNoTracking().Where(e => e.RuleId == item.RuleId && EF.Parameter(fingerprints).Contains(e.KeyFingerprint))
-                    .Select(e => e.KeyFingerprint).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-                batch.AlreadyErased += targets.RemoveAll(t => done.Contains(t.Fingerprint));
+                batch.AlreadyErased += targets.RemoveAll(t => ledger.Contains(LedgerKey(t.Fingerprint)));
             }
             var erased = new List<string>();
             var wrote = false;
             if (apply && (targets.Count > 0 || pending is not null))
             {
-                (erased, batch.Failed, wrote) = await ApplyAsync(item, store, table, keyColumns, change, targets, pending, checkpoint, cancellationToken);
+                (erased, wrote) = await ApplyAsync(item, store, table, keyColumns, change, targets, pending, batch, checkpoint, cancellationToken);
             }
             item.Matched += batch.Matched;
             item.SkippedUnreadable += batch.Unreadable;
@@ -481,8 +510,11 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             item.SkippedAlreadyErased += batch.AlreadyErased;
             item.Failed += batch.Failed;
             item.Changed += erased.Count;
-            cursor = [.. keyColumns.Select(k => Text(page[^1][k]))];
-            item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(cursor), CursorPurpose);
+            if (!end)
+            {
+                cursor = [.. keyColumns.Select(k => Text(page[^1][k]))];
+                item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(cursor), CursorPurpose);
+            }
             item.Pending = null;
             item.Batches++;
             checkpoint.Erased.AddRange(erased);
@@ -492,6 +524,10 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 // Nothing changed in the connected database (a dry run, a review, a batch of skipped rows): the checkpoint
                 // commits now, so the lease is renewed and a long dry run resumes where it stopped.
                 await SaveCheckpointAsync(checkpoint, cancellationToken);
+            }
+            if (end)
+            {
+                break;
             }
             await PaceAsync(started, cancellationToken);
         }
@@ -517,15 +553,89 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         LogRuleSwept(logger, item.RuleId, item.RuleVersion, sweep.DryRun, item.Matched, item.Changed);
     }
 
+    private enum SetOutcome
+    {
+        Done,
+        Applied,
+        Fallback,
+    }
+
+    /// <summary>The set-based path, for a rule that changes every row the same way (deletes, or null and fixed masks) on a
+    /// single integer key: one <c>DELETE</c>/<c>UPDATE ... RETURNING</c> of the keyset scan's next page below the bound,
+    /// in a transaction left open. The rows it returns are judged as the row-by-row path judges them (exact expiry, a
+    /// readable trigger, MIN003 holds and requests, rows this rule masked before); a page with any row that path would
+    /// leave alone is rolled back for that path to do (<see cref="SetOutcome.Fallback"/>). Otherwise the same steps as a
+    /// batch there: the pending checkpoint commits here with the previous batch's, then the page commits in the connected
+    /// database, and its checkpoint and ledger rows commit with the next batch (MIN004, MIN008).</summary>
+    private async Task<(SetOutcome Outcome, List<string?>? Cursor)> SetPageAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
+        string keyColumn, StoreColumn trigger, PlannedChange change, Exclusions exclusions, HashSet<UInt128> ledger, RetentionPeriod period,
+        DateTime now, ColumnBound below, List<string?>? cursor, int batchSize, Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        Dictionary<string, object?>? values = null;
+        if (change.Kind == ChangeKind.Mask)
+        {
+            values = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var field in change.Fields)
+            {
+                // A constant strategy gives any value the same replacement.
+                var masked = field.Masking.Mask(ConstantInput, field.Column, change.Secrets);
+                values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
+            }
+        }
+        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, [keyColumn, trigger.Name],
+            cancellationToken);
+        if (page.Rows.Count == 0)
+        {
+            return (SetOutcome.Done, cursor);
+        }
+        var fingerprints = new List<string>(page.Rows.Count);
+        var last = long.MinValue;
+        var key = new object?[1];
+        foreach (var row in page.Rows)
+        {
+            key[0] = row[keyColumn];
+            var canonical = StoreValues.Canonical(key);
+            // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
+            if (TriggerOf(row[trigger.Name]) is not { } at || !period.IsExpired(at, now) || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(canonical)))
+            {
+                return (SetOutcome.Fallback, cursor);
+            }
+            var fingerprint = Fingerprint(canonical);
+            if (change.Kind == ChangeKind.Mask && ledger.Contains(LedgerKey(fingerprint)))
+            {
+                return (SetOutcome.Fallback, cursor);
+            }
+            fingerprints.Add(fingerprint);
+            last = Math.Max(last, Convert.ToInt64(key[0], CultureInfo.InvariantCulture));
+        }
+        await Hook("set", item, cancellationToken);
+        item.Pending = PendingBatch.Write(fingerprints,
+            [change.Kind == ChangeKind.Delete ? Deleted : Digest(change.Secrets, StoreValues.Canonical(change.Fields.Select(f => values![f.Field])))]);
+        await SaveCheckpointAsync(checkpoint, cancellationToken);
+        await Hook("pending", item, cancellationToken);
+        await page.CommitAsync(cancellationToken);
+        await Hook("applied", item, cancellationToken);
+        item.Matched += fingerprints.Count;
+        item.Changed += fingerprints.Count;
+        List<string?> next = [last.ToString(CultureInfo.InvariantCulture)];
+        item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(next), CursorPurpose);
+        item.Pending = null;
+        item.Batches++;
+        checkpoint.Erased.AddRange(fingerprints);
+        checkpoint.Unsaved = true;
+        return (SetOutcome.Applied, next);
+    }
+
+    private static readonly object ConstantInput = "-";
+
     /// <summary>Applies one batch in one transaction of the connected database. A batch whose fingerprints were saved by
     /// an interrupted run (<paramref name="pending"/>) is finished, not applied twice: its rows that are gone or already
     /// hold the saved new values count as changed. Returns the fingerprints of the rows erased.</summary>
-    private async Task<(List<string> Erased, long Failed, bool Wrote)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
+    private async Task<(List<string> Erased, bool Wrote)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
         IReadOnlyList<string> keyColumns, PlannedChange change, List<(StoreRow Row, string Fingerprint)> targets, Dictionary<string, string>? pending,
-        Checkpoint checkpoint, CancellationToken cancellationToken)
+        BatchCounts batch, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         var erased = new List<string>();
-        long failed = 0;
         var toApply = new List<(StoreRow Row, string Fingerprint, Dictionary<string, object?>? Values)>();
         var secrets = change.Secrets;
         // Rows given the same new values (null, a fixed rewrite) share one digest: one keyed hash per distinct value set.
@@ -562,12 +672,15 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         {
             // Rows of the saved batch that are not on this page any more were deleted (or lost their trigger) by the run that stopped.
             var seen = targets.Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
-            erased.AddRange(pending.Keys.Where(f => !seen.Contains(f)));
+            var gone = pending.Keys.Where(f => !seen.Contains(f)).ToList();
+            erased.AddRange(gone);
+            // They were expired rows when the stopped run judged them: matched once, as the stopped run would have counted them.
+            batch.Matched += gone.Count;
         }
         if (toApply.Count > 0)
         {
-            item.Pending = JsonSerializer.Serialize(toApply.ToDictionary(t => t.Fingerprint,
-                t => t.Values is null ? "deleted" : DigestOf(change.Fields.Select(f => t.Values[f.Field]))));
+            item.Pending = PendingBatch.Write([.. toApply.Select(t => t.Fingerprint)],
+                [.. toApply.Select(t => t.Values is null ? Deleted : DigestOf(change.Fields.Select(f => t.Values[f.Field])))]);
             // The pending checkpoint commits with the previous batch's counts, cursor and ledger rows.
             await SaveCheckpointAsync(checkpoint, cancellationToken);
             await Hook("pending", item, cancellationToken);
@@ -575,7 +688,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 ? await store.DeleteAsync(table.Name, keyColumns, [.. toApply.Select(t => (IReadOnlyList<object?>)[.. keyColumns.Select(k => t.Row[k])])], cancellationToken)
                 : await store.UpdateAsync(table.Name, keyColumns, [.. toApply.Select(t => new RowUpdate([.. keyColumns.Select(k => t.Row[k])], t.Values!))], cancellationToken);
             await Hook("applied", item, cancellationToken);
-            failed = toApply.Count - changed;
+            batch.Failed = toApply.Count - changed;
             if (changed == toApply.Count)
             {
                 erased.AddRange(toApply.Select(t => t.Fingerprint));
@@ -590,13 +703,15 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     .Select(t => t.Fingerprint).Take(changed));
             }
         }
-        return (erased, failed, toApply.Count > 0);
+        return (erased, toApply.Count > 0);
     }
 
     /// <summary>What the next commit here carries: the counts and cursor already set on <see cref="Item"/> and the
     /// ledger rows of the batch they end with.</summary>
-    private sealed class Checkpoint(RetentionSweep sweep, RetentionSweepRule item, PlannedChange change)
+    private sealed class Checkpoint(RetentionSweep sweep, RetentionSweepRule item, PlannedChange change, HashSet<UInt128> ledger)
     {
+        public HashSet<UInt128> Ledger => ledger;
+
         public RetentionSweep Sweep => sweep;
 
         public RetentionSweepRule Item => item;
@@ -615,7 +730,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         checkpoint.Sweep.LeaseUntil = time.GetUtcNow() + Lease;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await RecordErasedAsync(checkpoint.Item, checkpoint.Change, checkpoint.Erased, cancellationToken);
+            RecordErased(checkpoint);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -634,57 +749,103 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         public long Failed { get; set; }
     }
 
-    /// <summary>MIN008: the ledger entry of each row erased (a fingerprint of its key), or the replay of an entry: one
-    /// INSERT ... SELECT per batch in the caller's transaction rather than the change tracker, which cost several
-    /// times the erasure itself (docs/benchmarks.md).</summary>
-    private async Task RecordErasedAsync(RetentionSweepRule item, PlannedChange change, List<string> erased, CancellationToken cancellationToken)
+    /// <summary>MIN008: the batch's erased rows as ledger rows, saved with the checkpoint: one for rows erased for the
+    /// first time and one, marked as a replay, for rows the ledger already held (a replay, or rows a restore brought back).</summary>
+    private void RecordErased(Checkpoint checkpoint)
     {
-        var postgres = db.Database.IsNpgsql();
-        var now = time.GetUtcNow();
-        // The SQLite context keeps GUIDs as upper-case text and instants as UTC ticks (SqliteDatawardDbContext).
-        object Id(Guid id) => postgres ? id : id.ToString().ToUpperInvariant();
-        var fingerprints = erased.Distinct(StringComparer.Ordinal).ToArray();
-        if (fingerprints.Length == 0)
+        if (checkpoint.Erased.Count == 0)
         {
             return;
         }
-        // In the unique index's order: each of its pages is written once per batch rather than once per row.
-        Array.Sort(fingerprints, StringComparer.Ordinal);
-        var ids = fingerprints.Select(_ => Guid.CreateVersion7()).ToArray();
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        Bind(command, "@rule", Id(item.RuleId));
-        Bind(command, "@sweep", Id(item.SweepId));
-        Bind(command, "@dataset", item.Dataset);
-        Bind(command, "@collection", item.Collection);
-        Bind(command, "@action", change.LedgerAction);
-        Bind(command, "@at", postgres ? now : now.UtcTicks);
-        // The rows travel as two arrays (PostgreSQL) or one JSON document (SQLite): a statement with a parameter per value
-        // binds in quadratic time on SQLite.
-        string rows;
-        if (postgres)
+        var (item, ledger) = (checkpoint.Item, checkpoint.Ledger);
+        var first = new List<UInt128>(checkpoint.Erased.Count);
+        var again = new List<UInt128>();
+        foreach (var fingerprint in checkpoint.Erased)
         {
-            Bind(command, "@ids", ids);
-            Bind(command, "@fingerprints", fingerprints);
-            rows = "SELECT r.id, @rule, @sweep, @dataset, @collection, r.fingerprint, @action, @at FROM unnest(@ids, @fingerprints) AS r(id, fingerprint)";
+            var key = LedgerKey(fingerprint);
+            (ledger.Add(key) ? first : again).Add(key);
         }
-        else
+        foreach (var (rows, isReplay) in new[] { (first, false), (again, true) })
         {
-            Bind(command, "@rows", JsonSerializer.Serialize(ids.Zip(fingerprints, (id, f) => new[] { id.ToString().ToUpperInvariant(), f })));
-            rows = "SELECT json_extract(value, '$[0]'), @rule, @sweep, @dataset, @collection, json_extract(value, '$[1]'), @action, @at FROM json_each(@rows) WHERE true";
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+            var bytes = new byte[rows.Count * RetentionErasureBatch.FingerprintBytes];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), rows[i]);
+            }
+            db.Add(new RetentionErasureBatch
+            {
+                RuleId = item.RuleId,
+                SweepId = item.SweepId,
+                Dataset = item.Dataset,
+                Collection = item.Collection,
+                Action = checkpoint.Change.LedgerAction,
+                Replay = isReplay,
+                Rows = rows.Count,
+                Fingerprints = bytes,
+                AppliedAt = time.GetUtcNow(),
+            });
         }
-        // A row erased again (restored from a backup, then replayed or swept) keeps its first entry, marked replayed.
-        command.CommandText = "INSERT INTO retention_erasures (id, rule_id, sweep_id, dataset, collection, key_fingerprint, action, applied_at) " + rows +
-            " ON CONFLICT (rule_id, key_fingerprint) DO UPDATE SET replayed_at = excluded.applied_at";
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void Bind(DbCommand command, string name, object value)
+    /// <summary>Every fingerprint the ledger holds for a rule (MIN008), read batch by batch.</summary>
+    private async Task<HashSet<UInt128>> LedgerAsync(Guid ruleId, CancellationToken cancellationToken)
     {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
+        var ledger = new HashSet<UInt128>();
+        await foreach (var fingerprints in db.Set<RetentionErasureBatch>().AsNoTracking().Where(b => b.RuleId == ruleId).Select(b => b.Fingerprints)
+            .AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            for (var i = 0; i + RetentionErasureBatch.FingerprintBytes <= fingerprints.Length; i += RetentionErasureBatch.FingerprintBytes)
+            {
+                ledger.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(fingerprints.AsSpan(i)));
+            }
+        }
+        return ledger;
+    }
+
+    private static UInt128 LedgerKey(string fingerprint)
+    {
+        Span<byte> bytes = stackalloc byte[RetentionErasureBatch.FingerprintBytes];
+        Convert.FromHexString(fingerprint, bytes, out _, out _);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
+    private const string Deleted = "deleted";
+
+    /// <summary>The rows of a batch about to change (MIN004): each row's fingerprint and the digest of its new values
+    /// (<c>deleted</c> for a deleted row). Stored compactly, the fingerprints as one base64 value and the digests once
+    /// when every row shares one; read back as a map.</summary>
+    private static class PendingBatch
+    {
+        public static string Write(IReadOnlyList<string> fingerprints, IReadOnlyList<string> digests)
+        {
+            var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
+            for (var i = 0; i < fingerprints.Count; i++)
+            {
+                Convert.FromHexString(fingerprints[i], bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), out _, out _);
+            }
+            var shared = digests.Count > 0 && digests.All(d => d == digests[0]);
+            return JsonSerializer.Serialize(new Stored(Convert.ToBase64String(bytes), shared ? [digests[0]] : [.. digests]));
+        }
+
+        public static Dictionary<string, string> Read(string text)
+        {
+            var stored = JsonSerializer.Deserialize<Stored>(text)!;
+            var bytes = Convert.FromBase64String(stored.Fingerprints);
+            var count = bytes.Length / RetentionErasureBatch.FingerprintBytes;
+            var map = new Dictionary<string, string>(count, StringComparer.Ordinal);
+            for (var i = 0; i < count; i++)
+            {
+                map[Convert.ToHexStringLower(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes, RetentionErasureBatch.FingerprintBytes))] =
+                    stored.Digests.Count == 1 ? stored.Digests[0] : stored.Digests[i];
+            }
+            return map;
+        }
+
+        private sealed record Stored(string Fingerprints, IReadOnlyList<string> Digests);
     }
 
     private enum ChangeKind
@@ -940,7 +1101,8 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
-        return Convert.ToHexStringLower(hash);
+        // 128 bits tell apart the rows of any table; the ledger keeps half as much per row.
+        return Convert.ToHexStringLower(hash[..RetentionErasureBatch.FingerprintBytes]);
     }
 
     private IncrementalHash? fingerprintHash;

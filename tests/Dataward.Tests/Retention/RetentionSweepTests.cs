@@ -54,6 +54,8 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         return await Json(response);
     }
 
+    private Task<int> LedgerRowsAsync() => App.WithDbAsync(db => db.Set<RetentionErasureBatch>().SumAsync(b => b.Rows));
+
     private static JsonElement Only(JsonElement sweep) => sweep.GetProperty("rules").EnumerateArray().ShouldHaveSingleItem();
 
     private static long Count(JsonElement rule, string name) => rule.GetProperty(name).GetInt64();
@@ -221,7 +223,7 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         after["customer[2].name"].ShouldBe(atStop["customer[2].name"]);
         after["customer[3].name"].Length.ShouldBe(30);
         FidesExampleDatabase.Changes(before, after).Count.ShouldBe(6, "name and e-mail of three customers, nothing else");
-        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(3);
+        (await LedgerRowsAsync()).ShouldBe(3);
 
         var again = Only(await SweepAsync(dpo, dryRun: false));
         Count(again, "changed").ShouldBe(0);
@@ -251,7 +253,7 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
 
         Only(stopped).GetProperty("status").GetString().ShouldBe("paused");
         Count(Only(stopped), "changed").ShouldBe(2, "the first batch's checkpoint was saved");
-        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(2, "with its ledger rows; the second batch is still pending");
+        (await LedgerRowsAsync()).ShouldBe(2, "with its ledger rows; the second batch is still pending");
         var atStop = await shop.DumpAsync();
         atStop["customer[3].name"].ShouldNotBe("Jane Customer", "the second batch committed in the shop before the stop");
         hooks.At = null;
@@ -264,7 +266,99 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         var after = await shop.DumpAsync();
         after["customer[3].name"].ShouldBe(atStop["customer[3].name"], "not masked a second time");
         FidesExampleDatabase.Changes(before, after).Count.ShouldBe(6, "name and e-mail of three customers, nothing else");
-        (await App.WithDbAsync(db => db.Set<RetentionErasure>().CountAsync())).ShouldBe(3, "each changed row recorded once");
+        (await LedgerRowsAsync()).ShouldBe(3, "each changed row recorded once");
+    }
+
+    [Theory]
+    [InlineData("set", 2)]
+    [InlineData("saved", 2)]
+    [InlineData("pending", 2)]
+    [InlineData("applied", 2)]
+    [InlineData("applied", 4)]
+    public async Task MIN004_MIN008_a_delete_rule_changes_each_page_with_one_statement_and_a_stop_at_any_seam_resumes_with_every_row_once(string seam, int page)
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        var hooks = App.Services.GetRequiredService<RetentionSweepHooks>();
+        var (setPages, seen) = (0, 0);
+        // The stop comes at a page's seam (of four): the pages before it are changed and recorded, this one is in flight;
+        // after the last page's change, nothing but its checkpoint is left.
+        hooks.At = (stage, _, _) =>
+        {
+            setPages += stage == "set" ? 1 : 0;
+            return stage == seam && ++seen == page ? throw new IOException("connection reset by peer") : Task.CompletedTask;
+        };
+
+        var stopped = await SweepAsync(dpo, dryRun: false);
+
+        Only(stopped).GetProperty("status").GetString().ShouldBe("paused");
+        setPages.ShouldBe(page, "each page of expired logins is deleted by one statement, checked before it commits");
+        setPages = 0;
+        hooks.At = (stage, _, _) =>
+        {
+            setPages += stage == "set" ? 1 : 0;
+            return Task.CompletedTask;
+        };
+        var resumed = Only(await Json(await dpo.PostAsync($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}/resume", null)));
+
+        resumed.GetProperty("status").GetString().ShouldBe("completed");
+        Count(resumed, "matched").ShouldBe(8);
+        Count(resumed, "changed").ShouldBe(8);
+        Count(resumed, "failed").ShouldBe(0);
+        if (page < 4)
+        {
+            setPages.ShouldBeGreaterThan(0, "after the interrupted page is finished row by row, the rest are set-based again");
+        }
+        var left = (await shop.DumpAsync()).Keys.Where(k => k.StartsWith("login[", StringComparison.Ordinal) && k.EndsWith(".id", StringComparison.Ordinal)).Order().ToList();
+        left.ShouldBe(["login[10].id", "login[9].id"], "the recent login and the one with no time");
+        (await LedgerRowsAsync()).ShouldBe(8, "each deleted row recorded once");
+        var again = Only(await SweepAsync(dpo, dryRun: false));
+        Count(again, "matched").ShouldBe(0);
+        Count(again, "changed").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task MIN008_constant_masks_change_pages_with_one_statement_and_the_next_sweep_finds_the_rows_already_erased()
+    {
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
+        {
+            rules = new object[] { new { dataCategory = "user.name", strategy = "null_rewrite" }, new { dataCategory = "user", strategy = "auto" } },
+        })).EnsureSuccessStatusCode();
+        await RuleAsync(dpo, CustomerRule());
+        await SweepAsync(dpo, dryRun: true);
+        var before = await shop.DumpAsync();
+        var hooks = App.Services.GetRequiredService<RetentionSweepHooks>();
+        var setPages = 0;
+        hooks.At = (stage, _, _) =>
+        {
+            setPages += stage == "set" ? 1 : 0;
+            return Task.CompletedTask;
+        };
+
+        var applied = Only(await SweepAsync(dpo, dryRun: false));
+
+        Count(applied, "changed").ShouldBe(3);
+        setPages.ShouldBe(2, "three customers in pages of two");
+        var after = await shop.DumpAsync();
+        FidesExampleDatabase.Changes(before, after).Count.ShouldBe(6, "name and e-mail of three customers, nothing else");
+        foreach (var id in new[] { 1, 2, 3 })
+        {
+            after[$"customer[{id}].name"].ShouldBe("null");
+            after[$"customer[{id}].email"].ShouldBe("null");
+        }
+        (await LedgerRowsAsync()).ShouldBe(3);
+
+        var again = Only(await SweepAsync(dpo, dryRun: false));
+        Count(again, "matched").ShouldBe(3, "a masked row keeps its date");
+        Count(again, "changed").ShouldBe(0);
+        Skipped(again, "alreadyErased").ShouldBe(3);
+        FidesExampleDatabase.Changes(after, await shop.DumpAsync()).ShouldBeEmpty("a page with rows masked before is rolled back and left alone");
+        (await LedgerRowsAsync()).ShouldBe(3);
     }
 
     [Fact]
@@ -353,7 +447,8 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         entry.GetProperty("ruleId").GetGuid().ShouldBe(id);
         entry.GetProperty("action").GetString().ShouldBe("deleted");
         entry.GetProperty("rows").GetInt64().ShouldBe(8);
-        (await App.WithDbAsync(db => db.Set<RetentionErasure>().Select(e => e.KeyFingerprint).ToListAsync())).ShouldAllBe(f => f.Length == 64);
+        // 16 bytes per row, the fingerprints only: nothing of the key itself.
+        (await App.WithDbAsync(db => db.Set<RetentionErasureBatch>().ToListAsync())).ShouldAllBe(b => b.Fingerprints.Length == b.Rows * 16 && !b.Replay);
         (await dpo.DeleteAsync($"/api/retention/rules/{id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/rules/{id}")).GetProperty("status").GetString().ShouldBe("retired", "an applied rule is kept");
 

@@ -2531,7 +2531,7 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                     b.ToTable("retention_legal_holds", (string)null);
                 });
 
-            modelBuilder.Entity("Dataward.Retention.RetentionErasure", b =>
+            modelBuilder.Entity("Dataward.Retention.RetentionErasureBatch", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
@@ -2559,15 +2559,18 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("character varying(200)")
                         .HasColumnName("dataset");
 
-                    b.Property<string>("KeyFingerprint")
+                    b.Property<byte[]>("Fingerprints")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("key_fingerprint");
+                        .HasColumnType("bytea")
+                        .HasColumnName("fingerprints");
 
-                    b.Property<DateTimeOffset?>("ReplayedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("replayed_at");
+                    b.Property<bool>("Replay")
+                        .HasColumnType("boolean")
+                        .HasColumnName("replay");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("integer")
+                        .HasColumnName("rows");
 
                     b.Property<Guid>("RuleId")
                         .HasColumnType("uuid")
@@ -2579,12 +2582,9 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Dataset", "Collection");
+                    b.HasIndex("RuleId");
 
-                    b.HasIndex("RuleId", "KeyFingerprint")
-                        .IsUnique();
-
-                    b.ToTable("retention_erasures", (string)null);
+                    b.ToTable("retention_erasure_batches", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Retention.RetentionReviewReminder", b =>

@@ -2525,7 +2525,7 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                     b.ToTable("retention_legal_holds", (string)null);
                 });
 
-            modelBuilder.Entity("Dataward.Retention.RetentionErasure", b =>
+            modelBuilder.Entity("Dataward.Retention.RetentionErasureBatch", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT")
@@ -2553,15 +2553,18 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("dataset");
 
-                    b.Property<string>("KeyFingerprint")
+                    b.Property<byte[]>("Fingerprints")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("key_fingerprint");
+                        .HasColumnType("BLOB")
+                        .HasColumnName("fingerprints");
 
-                    b.Property<long?>("ReplayedAt")
+                    b.Property<bool>("Replay")
                         .HasColumnType("INTEGER")
-                        .HasColumnName("replayed_at");
+                        .HasColumnName("replay");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rows");
 
                     b.Property<Guid>("RuleId")
                         .HasColumnType("TEXT")
@@ -2573,12 +2576,9 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Dataset", "Collection");
+                    b.HasIndex("RuleId");
 
-                    b.HasIndex("RuleId", "KeyFingerprint")
-                        .IsUnique();
-
-                    b.ToTable("retention_erasures", (string)null);
+                    b.ToTable("retention_erasure_batches", (string)null);
                 });
 
             modelBuilder.Entity("Dataward.Retention.RetentionReviewReminder", b =>
