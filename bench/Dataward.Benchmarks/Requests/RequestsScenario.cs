@@ -13,9 +13,10 @@ namespace Dataward.Benchmarks.Requests;
 /// second leaves nothing but the cost of each side's code.</para>
 /// <para>Erasure: every erasure needs a customer nobody erased before; raw SQL and the engine erase two customers of
 /// the same shape (<see cref="ShopDatabase.ShapePeriod"/>), in alternating order.</para>
-/// <para>The engine's time is split: connecting (reading the connection and its datasets from Dataward's own
-/// database, <c>ConnectionService.ConnectAsync</c>) and planning plus running. The goal ratio is for planning plus
-/// running, the engine's own work against the organisation's database; the ratio with connecting is reported too.</para>
+/// <para>The engine's time is split: connecting (<c>ConnectionService.ConnectAsync</c>: the connections and their
+/// datasets, kept in memory and re-checked against Dataward's own database once per <c>Connections:CacheSeconds</c>, and
+/// the open stores) and planning plus running. The goal holds for both: planning plus running, the engine's own work
+/// against the organisation's database, and the whole request with connecting.</para>
 /// Every engine answer is checked against the raw one (same rows per table for an access; the same rows changed for
 /// an erasure) and a run with a difference exits 1. Access requests pick random customers of the lower half;
 /// erasures take customers of the upper half never erased before (<see cref="ShopDatabase.ReserveForErasureAsync"/>).</summary>

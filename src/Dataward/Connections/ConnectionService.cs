@@ -58,17 +58,10 @@ public sealed record ConnectionTest(string Key, bool Succeeded, string? Error, I
 /// <summary>The organisation's databases behind one store contract (<see cref="IDataStore"/>): PostgreSQL and SQLite
 /// today; MySQL and SQL Server add an adapter and a kind here.</summary>
 public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys, DatasetService datasets, AuditTrail audit, TimeProvider time,
-    OpenStores openStores, DatasetPlans datasetPlans)
+    OpenStores openStores, DatasetPlans datasetPlans, ConnectionCatalog catalog)
 {
     public static readonly IReadOnlyList<string> Kinds = ["postgres", "sqlite"];
 
-    // Every data-subject request reads both: compiled once rather than translated on every call (docs/benchmarks.md).
-    private static readonly CompiledListQuery<ConnectionRecord> AllConnections = new(db => db.Set<ConnectionRecord>().AsNoTracking().OrderBy(c => c.Key));
-
-    private static readonly CompiledListQuery<string[], DatasetDocument> DatasetDocuments = new((db, keys) =>
-        db.Datasets.AsNoTracking().Where(d => keys.Contains(d.Key)).Select(d => new DatasetDocument(d.Key, d.Document)));
-
-    private sealed record DatasetDocument(string Key, string Document);
     private const string SecretPurpose = "connections.secret";
 
     public async Task<IReadOnlyList<ConnectionView>> ListAsync(CancellationToken cancellationToken = default) =>
@@ -127,6 +120,7 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
             new JsonObject { ["kind"] = record.Kind, ["datasets"] = new JsonArray([.. names.Distinct().Select(n => (JsonNode?)n)]) }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        catalog.Forget();
         await openStores.ForgetAsync(record.Key);
         return Outcome<ConnectionView>.Success(View(record));
     }
@@ -138,6 +132,7 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
         {
             return Outcome<string>.NotFound("key", "No connection has this key.");
         }
+        catalog.Forget();
         await audit.RecordAsync(actor, "connections.deleted", $"connection:{key}", null, cancellationToken);
         await openStores.ForgetAsync(key);
         return Outcome<string>.Success(key);
@@ -151,7 +146,9 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
         {
             return Outcome<ConnectionTest>.NotFound("key", "No connection has this key.");
         }
-        // A test connects afresh, and so does the next request: whoever tests a changed database sees the change.
+        // A test connects afresh, and so does the next request: whoever tests a changed database (or a connection
+        // changed by another process) sees the change.
+        catalog.Forget();
         await openStores.ForgetAsync(key);
         await using var store = Open(record);
         var check = await store.TestConnectionAsync(cancellationToken);
@@ -192,45 +189,26 @@ public sealed partial class ConnectionService(DatawardDbContext db, KeyRing keys
     }
 
     /// <summary>The store of every connected dataset: dataset fides_key to the store of its connection (shared by its
-    /// datasets). Stores stay open between requests (<see cref="OpenStores"/>) and datasets stay parsed
-    /// (<see cref="DatasetPlans"/>); disposing the result gives the stores back.</summary>
+    /// datasets). The connections and their datasets are kept in memory (<see cref="ConnectionCatalog"/>), stores stay
+    /// open between requests (<see cref="OpenStores"/>) and plans are kept (<see cref="DatasetPlans"/>); disposing the
+    /// result gives the stores back.</summary>
     public async Task<ConnectedDatasets> ConnectAsync(CancellationToken cancellationToken = default)
     {
-        // Two queries on one open connection (EF's SQLite connection costs as much to open as a query): the connections,
-        // then every dataset they name.
-        List<ConnectionRecord> records;
-        Dictionary<string, List<string>> names;
-        Dictionary<string, string> documents;
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            records = await AllConnections.ToListAsync(db, cancellationToken);
-            names = records.ToDictionary(r => r.Key, r => JsonSerializer.Deserialize<List<string>>(r.Datasets) ?? [], StringComparer.Ordinal);
-            var wanted = names.Values.SelectMany(n => n).Distinct(StringComparer.Ordinal).ToArray();
-            documents = (await DatasetDocuments.ToListAsync(db, wanted, cancellationToken)).ToDictionary(d => d.Key, d => d.Document, StringComparer.Ordinal);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        var connections = await catalog.ConnectionsAsync(db, cancellationToken);
         var stores = new Dictionary<string, IDataStore>(StringComparer.Ordinal);
         var used = new List<OpenStores.Entry>();
         var described = new List<Dataset>();
         try
         {
-            foreach (var record in records)
+            foreach (var connection in connections)
             {
-                var entry = await openStores.AcquireAsync(record.Key, $"{record.Kind}\n{record.Schema}\n{record.ConnectionStringEncrypted}",
-                    () => Open(record, OpenStores.SchemaLifetime));
+                var entry = await openStores.AcquireAsync(connection.Record.Key, connection.Fingerprint,
+                    () => Open(connection.Record, OpenStores.SchemaLifetime));
                 used.Add(entry);
-                foreach (var name in names[record.Key])
+                foreach (var dataset in connection.Datasets)
                 {
-                    if (documents.TryGetValue(name, out var document))
-                    {
-                        var dataset = datasetPlans.Dataset(name, document);
-                        stores[dataset.FidesKey] = entry.Store;
-                        described.Add(dataset);
-                    }
+                    stores[dataset.FidesKey] = entry.Store;
+                    described.Add(dataset);
                 }
             }
         }

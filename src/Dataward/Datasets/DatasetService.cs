@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dataward.Audit;
+using Dataward.Connections;
 using Dataward.Connectors.Datasets;
 using Dataward.Domain;
 using Dataward.Domain.Register;
@@ -44,7 +45,7 @@ public sealed record SystemView(string Key, string Name, string? Description, st
 
 /// <summary>The databases that hold personal data (fideslang datasets) and the applications that use them. The request
 /// and retention engines read these datasets; every change is validated first and audited in the same transaction.</summary>
-public sealed class DatasetService(DatawardDbContext db, RegisterService register, AuditTrail audit, TimeProvider time)
+public sealed class DatasetService(DatawardDbContext db, RegisterService register, AuditTrail audit, TimeProvider time, ConnectionCatalog catalog)
 {
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -120,7 +121,13 @@ public sealed class DatasetService(DatawardDbContext db, RegisterService registe
             // Another import of the same key committed between our read and our write.
             return Outcome<DatasetImportSummary>.Conflict("dataset", "Another import changed these datasets at the same time; import again.");
         }
-        return Outcome<DatasetImportSummary>.Success(new DatasetImportSummary(results));
+        var summary = new DatasetImportSummary(results);
+        if (summary.Changed)
+        {
+            // Requests connect with the datasets as this commit left them.
+            catalog.Forget();
+        }
+        return Outcome<DatasetImportSummary>.Success(summary);
     }
 
     /// <summary>Removes a dataset that no activity or system names any more.</summary>
@@ -142,6 +149,7 @@ public sealed class DatasetService(DatawardDbContext db, RegisterService registe
         db.Datasets.Remove(record);
         await audit.RecordAsync(actor, "datasets.deleted", $"dataset:{key}", new JsonObject { ["version"] = record.Version }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        catalog.Forget();
         return Outcome<string>.Success(key);
     }
 

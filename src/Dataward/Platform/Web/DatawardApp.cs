@@ -228,6 +228,8 @@ public static class DatawardApp
         services.AddScoped<Connections.ConnectionService>();
         services.AddSingleton<Connections.OpenStores>();
         services.AddSingleton<Connections.DatasetPlans>();
+        services.AddSingleton<Connections.ConnectionCatalog>();
+        services.AddOptions<Connections.ConnectionOptions>().BindConfiguration(Connections.ConnectionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<Breaches.BreachService>();
         services.AddScoped<Pseudonymisation.PseudonymisationService>();
         services.AddScoped<Shredding.SubjectKeys>();
