@@ -39,8 +39,8 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         "FROM unnest(@hashes, @purposes) WITH ORDINALITY AS i(hash, purpose, ord) " +
         "LEFT JOIN consent_purposes p ON p.key = i.purpose LEFT JOIN consent_states s ON s.purpose = p.key AND s.subject_hash = i.hash";
 
-    // SQLite connections are file handles in this process, cheap to keep: enough for a busy server's concurrency;
-    // sessions beyond it are closed when returned.
+    // Connections kept open with their statement prepared: on SQLite file handles in this process, cheap to keep;
+    // on PostgreSQL one per batch in flight and per batch request running. Sessions beyond it are closed when returned.
     private const int MaxIdle = 64;
 
     // PostgreSQL: the most pairs one statement answers, and the most waiting for a statement before callers wait to
@@ -53,9 +53,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
     private readonly ConcurrentBag<Session> idle = [];
     private readonly Channel<PendingCheck> queue = Channel.CreateBounded<PendingCheck>(
         new BoundedChannelOptions(MaxQueued) { FullMode = BoundedChannelFullMode.Wait });
-    private readonly Lock dataSourceLock = new();
     private (DbProviderFactory Factory, string ConnectionString, bool Postgres)? target;
-    private NpgsqlDataSource? multiplexed;
     private int batchesInFlight;
     private bool disposed;
 
@@ -76,18 +74,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
             // The caller stops waiting when cancelled; the batch it joined goes on for the others.
             return await pending.Answer.Task.WaitAsync(cancellationToken);
         }
-        var session = await RentAsync(cancellationToken);
-        try
-        {
-            var result = await session.CheckAsync(this, subject, purpose, cancellationToken);
-            await ReturnAsync(session);
-            return result;
-        }
-        catch
-        {
-            await session.DisposeAsync();
-            throw;
-        }
+        return await WithSessionAsync(session => session.CheckAsync(this, subject, purpose, cancellationToken), cancellationToken);
     }
 
     /// <summary>Checks many pairs (on PostgreSQL in one statement, on SQLite on one session); each answer stands alone
@@ -105,7 +92,8 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         if (await TargetAsync() is { Postgres: true })
         {
             var hashes = items.Select(item => HashSubject(item.Subject ?? "")).ToArray();
-            var answers = await QueryAsync(hashes, [.. items.Select(item => item.Purpose ?? "")], cancellationToken);
+            string[] purposes = [.. items.Select(item => item.Purpose ?? "")];
+            var answers = await WithSessionAsync(session => session.QueryAsync(this, hashes, purposes, cancellationToken), cancellationToken);
             for (var i = 0; i < items.Count; i++)
             {
                 Add(items[i], answers[i]);
@@ -136,10 +124,6 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         while (queue.Reader.TryRead(out var pending))
         {
             pending.Answer.TrySetException(new ObjectDisposedException(nameof(ConsentChecks)));
-        }
-        if (multiplexed is not null)
-        {
-            await multiplexed.DisposeAsync();
         }
         while (idle.TryTake(out var session))
         {
@@ -221,7 +205,7 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
                 (hashes[i], purposes[i]) = (batch[i].Hash, batch[i].Purpose);
             }
             // Not any one caller's token: a caller that gives up must not cancel the answer of the others.
-            var answers = await QueryAsync(hashes, purposes, CancellationToken.None);
+            var answers = await WithSessionAsync(session => session.QueryAsync(this, hashes, purposes, CancellationToken.None), CancellationToken.None);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Answer.TrySetResult(answers[i]);
@@ -237,35 +221,19 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         }
     }
 
-    private async Task<Outcome<ConsentCheck>[]> QueryAsync(string[] hashes, string[] purposes, CancellationToken cancellationToken)
+    private async Task<T> WithSessionAsync<T>(Func<Session, Task<T>> use, CancellationToken cancellationToken)
     {
-        await using var command = Multiplexed().CreateCommand(CoalescedSql);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = hashes });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("purposes", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = purposes });
-        var answers = new Outcome<ConsentCheck>[hashes.Length];
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        var session = await RentAsync(cancellationToken);
+        try
         {
-            var now = Now;
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var i = (int)reader.GetInt64(0) - 1;
-                answers[i] = reader.GetBoolean(1) ? Answer(reader, 2, purposes[i], postgres: true, now) : UnknownPurpose(purposes[i]);
-            }
+            var result = await use(session);
+            await ReturnAsync(session);
+            return result;
         }
-        return answers;
-    }
-
-    // PostgreSQL: the few statements in flight share a few connections (Npgsql multiplexing), each auto-prepared.
-    private NpgsqlDataSource Multiplexed()
-    {
-        if (multiplexed is { } known)
+        catch
         {
-            return known;
-        }
-        var builder = new NpgsqlConnectionStringBuilder(target!.Value.ConnectionString) { Multiplexing = true };
-        lock (dataSourceLock)
-        {
-            return multiplexed ??= NpgsqlDataSource.Create(builder);
+            await session.DisposeAsync();
+            throw;
         }
     }
 
@@ -275,20 +243,29 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         {
             return session;
         }
-        var (factory, connectionString, _) = await TargetAsync();
+        var (factory, connectionString, postgres) = await TargetAsync();
         var connection = factory.CreateConnection()!;
         connection.ConnectionString = connectionString;
         try
         {
             await connection.OpenAsync(cancellationToken);
             var select = connection.CreateCommand();
-            select.CommandText = CheckSql;
-            foreach (var name in new[] { "@hash", "@purpose" })
+            if (postgres)
             {
-                var parameter = select.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.DbType = System.Data.DbType.String;
-                select.Parameters.Add(parameter);
+                select.CommandText = CoalescedSql;
+                select.Parameters.Add(new NpgsqlParameter<string[]>("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text));
+                select.Parameters.Add(new NpgsqlParameter<string[]>("purposes", NpgsqlDbType.Array | NpgsqlDbType.Text));
+            }
+            else
+            {
+                select.CommandText = CheckSql;
+                foreach (var name in new[] { "@hash", "@purpose" })
+                {
+                    var parameter = select.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.DbType = System.Data.DbType.String;
+                    select.Parameters.Add(parameter);
+                }
             }
             await select.PrepareAsync(cancellationToken);
             return new Session(connection, select);
@@ -339,9 +316,24 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         public TaskCompletionSource<Outcome<ConsentCheck>> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>A SQLite connection kept open with the check prepared on it.</summary>
+    /// <summary>A connection kept open with the check prepared on it: CheckSql on SQLite, CoalescedSql on PostgreSQL.</summary>
     private sealed class Session(DbConnection connection, DbCommand select) : IAsyncDisposable
     {
+        public async Task<Outcome<ConsentCheck>[]> QueryAsync(ConsentChecks owner, string[] hashes, string[] purposes, CancellationToken cancellationToken)
+        {
+            ((NpgsqlParameter<string[]>)select.Parameters[0]).TypedValue = hashes;
+            ((NpgsqlParameter<string[]>)select.Parameters[1]).TypedValue = purposes;
+            var answers = new Outcome<ConsentCheck>[hashes.Length];
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            var now = owner.Now;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var i = (int)reader.GetInt64(0) - 1;
+                answers[i] = reader.GetBoolean(1) ? Answer(reader, 2, purposes[i], postgres: true, now) : UnknownPurpose(purposes[i]);
+            }
+            return answers;
+        }
+
         public async Task<Outcome<ConsentCheck>> CheckAsync(ConsentChecks owner, string subject, string purpose, CancellationToken cancellationToken)
         {
             select.Parameters[0].Value = owner.HashSubject(subject);
