@@ -519,7 +519,7 @@ public sealed class ConsentService(DatawardDbContext db, NoticeService notices, 
     public Task<Outcome<ConsentCheck>> CheckAsync(string subject, string purpose, CancellationToken cancellationToken = default) =>
         checks.CheckAsync(subject, purpose, cancellationToken);
 
-    /// <summary>Checks many pairs on one connection; each answer stands alone (an unknown purpose fails that item only).</summary>
+    /// <summary>Checks many pairs on one connection (on PostgreSQL in one statement); each answer stands alone (an unknown purpose fails that item only).</summary>
     public async Task<Outcome<IReadOnlyList<ConsentCheckResult>>> CheckBatchAsync(IReadOnlyList<ConsentCheckItem> items, CancellationToken cancellationToken = default) =>
         items.Count > MaxBatch
             ? Outcome<IReadOnlyList<ConsentCheckResult>>.Invalid("items", $"At most {MaxBatch} checks per batch; this one has {items.Count}.", "CNS014")

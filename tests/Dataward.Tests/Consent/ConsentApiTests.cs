@@ -5,6 +5,7 @@ using Dataward.Platform.Security;
 using Dataward.Platform.Storage;
 using Dataward.Tests.Platform;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dataward.Tests.Consent;
 
@@ -296,5 +297,169 @@ public abstract class ConsentApiTests(StorageProvider provider) : AppTest(provid
         rows.ShouldAllBe(r => !r.Contains("seeded."));
         var queued = await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().Select(m => m.To + m.Body).ToListAsync());
         queued.ShouldAllBe(m => !m.Contains("seeded."));
+    }
+
+    // Subjects of the concurrency tests: given, given then withdrawn, and never seen; purposes: with events, without
+    // any, and one that does not exist (404 alone, an error item in a batch).
+    private static readonly string[] Subjects = [.. Enumerable.Range(0, 12).Select(i => $"subject{i}@example.com")];
+    private static readonly string[] Purposes = ["newsletter", "offers", "nope"];
+
+    private async Task<(HttpClient App, (string Subject, string Purpose)[] Pairs, string Version)> ArrangeMixAsync()
+    {
+        var (dpo, app, version) = await ArrangeAsync();
+        (await dpo.PostAsJsonAsync("/api/consent/purposes", new { key = "offers", title = "Offers", description = "Special offers." }))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
+        for (var i = 0; i < 8; i++)
+        {
+            (await app.PostAsJsonAsync("/api/consent/events", new { subject = Subjects[i], purpose = "newsletter", action = "given", noticeVersion = version, method = "api" }))
+                .StatusCode.ShouldBe(HttpStatusCode.Created);
+            if (i % 3 == 0)
+            {
+                (await app.PostAsJsonAsync("/api/consent/events", new { subject = Subjects[i], purpose = "newsletter", action = "withdrawn", method = "api" }))
+                    .StatusCode.ShouldBe(HttpStatusCode.Created);
+            }
+        }
+        return (app, [.. Enumerable.Range(0, 200).Select(i => (Subjects[i * 7 % Subjects.Length], Purposes[i % 5 == 4 ? 2 : i % 3 == 2 ? 1 : 0]))], version);
+    }
+
+    // What a single check answers, as one comparable line: status, then the decision and its basis.
+    private static async Task<string> AnswerAsync(HttpClient client, string subject, string purpose)
+    {
+        var response = await client.GetAsync($"/api/consent/check?subject={Uri.EscapeDataString(subject)}&purpose={purpose}");
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return $"{(int)response.StatusCode} {problem.GetProperty("detail").GetString()}";
+        }
+        var check = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return $"200 {check.GetProperty("allowed")} {check.GetProperty("state")} {check.GetProperty("eventId")} {check.GetProperty("noticeVersion")}";
+    }
+
+    [Fact]
+    public async Task CNS012_many_concurrent_checks_each_get_the_answer_a_single_check_gives()
+    {
+        var (app, pairs, _) = await ArrangeMixAsync();
+        var single = new Dictionary<(string, string), string>();
+        foreach (var pair in pairs.Distinct())
+        {
+            single[pair] = await AnswerAsync(app, pair.Subject, pair.Purpose);
+        }
+        single.Values.ShouldContain(a => a.StartsWith("200 True given", StringComparison.Ordinal));
+        single.Values.ShouldContain(a => a.StartsWith("200 False withdrawn", StringComparison.Ordinal));
+        single.Values.ShouldContain(a => a.StartsWith("200 False none", StringComparison.Ordinal));
+        single.Values.ShouldContain(a => a.StartsWith("404 ", StringComparison.Ordinal) && a.Contains("'nope'"));
+
+        var concurrent = await Task.WhenAll(pairs.Select(pair => Task.Run(() => AnswerAsync(app, pair.Subject, pair.Purpose))));
+
+        concurrent.ShouldBe(pairs.Select(pair => single[pair]).ToArray());
+    }
+
+    [Fact]
+    public async Task CNS013_a_committed_withdrawal_denies_the_next_check_while_other_checks_are_in_flight()
+    {
+        var (app, pairs, version) = await ArrangeMixAsync();
+        var expected = new Dictionary<(string, string), string>();
+        foreach (var pair in pairs.Distinct())
+        {
+            expected[pair] = await AnswerAsync(app, pair.Subject, pair.Purpose);
+        }
+        var stop = new TaskCompletionSource();
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // Other applications keep checking other subjects throughout; their answers must not change either.
+        var others = Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var made = 0;
+            do
+            {
+                var pair = pairs[(worker * 31 + made) % pairs.Length];
+                var answer = await AnswerAsync(app, pair.Subject, pair.Purpose);
+                if (answer != expected[pair])
+                {
+                    wrong.Enqueue($"{pair}: {answer}");
+                }
+                made++;
+            }
+            while (!stop.Task.IsCompleted);
+            return made;
+        })).ToArray();
+
+        for (var round = 0; round < 10; round++)
+        {
+            (await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "given", noticeVersion = version, method = "api" }))
+                .StatusCode.ShouldBe(HttpStatusCode.Created);
+            (await CheckAsync(app, Ana, "newsletter")).GetProperty("allowed").GetBoolean().ShouldBeTrue();
+            (await app.PostAsJsonAsync("/api/consent/events", new { subject = Ana, purpose = "newsletter", action = "withdrawn", method = "api" }))
+                .StatusCode.ShouldBe(HttpStatusCode.Created);
+            var denied = await CheckAsync(app, Ana, "newsletter");
+            denied.GetProperty("allowed").GetBoolean().ShouldBeFalse($"round {round}");
+            denied.GetProperty("state").GetString().ShouldBe("withdrawn");
+        }
+        stop.SetResult();
+
+        (await Task.WhenAll(others)).ShouldAllBe(made => made > 0);
+        wrong.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task CNS012_a_batch_of_pairs_answers_each_pair_as_a_single_check_does()
+    {
+        var (app, pairs, _) = await ArrangeMixAsync();
+        var items = pairs.Take(60).ToArray();
+        var response = await app.PostAsJsonAsync("/api/consent/check", new { items = items.Select(p => new { subject = p.Subject, purpose = p.Purpose }) });
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToArray();
+
+        results.Length.ShouldBe(items.Length);
+        for (var i = 0; i < items.Length; i++)
+        {
+            var single = await AnswerAsync(app, items[i].Subject, items[i].Purpose);
+            var result = results[i];
+            result.GetProperty("subject").GetString().ShouldBe(items[i].Subject);
+            result.GetProperty("purpose").GetString().ShouldBe(items[i].Purpose);
+            var answer = result.GetProperty("error").ValueKind == JsonValueKind.Null
+                ? $"200 {result.GetProperty("allowed")} {result.GetProperty("state")} {result.GetProperty("eventId")} {result.GetProperty("noticeVersion")}"
+                : $"404 {result.GetProperty("error").GetString()!.Replace("purpose: ", "", StringComparison.Ordinal)}";
+            answer.ShouldBe(single, $"pair {i}");
+        }
+    }
+
+    [Fact]
+    public async Task CNS012_a_check_given_up_by_its_caller_does_not_cancel_the_checks_answered_with_it()
+    {
+        var (_, pairs, _) = await ArrangeMixAsync();
+        var checks = App.Services.GetRequiredService<Dataward.Consent.ConsentChecks>();
+        static string Line(Dataward.Domain.Outcome<Dataward.Consent.ConsentCheck> o) =>
+            o.Succeeded ? $"{o.Value!.Allowed} {o.Value.State} {o.Value.EventId}" : o.Describe();
+        var expected = new Dictionary<(string, string), string>();
+        foreach (var pair in pairs.Distinct())
+        {
+            expected[pair] = Line(await checks.CheckAsync(pair.Subject, pair.Purpose, TestContext.Current.CancellationToken));
+        }
+        var givenUp = pairs.Select(_ => new CancellationTokenSource()).ToArray();
+
+        var running = pairs.Select((pair, i) => checks.CheckAsync(pair.Subject, pair.Purpose, i % 3 == 0 ? givenUp[i].Token : CancellationToken.None)).ToArray();
+        foreach (var source in givenUp.Where((_, i) => i % 3 == 0))
+        {
+            await source.CancelAsync();
+        }
+
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            if (i % 3 == 0)
+            {
+                // Given up: either answered before it gave up, or cancelled; never a wrong answer.
+                var settled = await Task.WhenAny(running[i]);
+                if (settled.IsCompletedSuccessfully)
+                {
+                    Line(settled.Result).ShouldBe(expected[pairs[i]]);
+                }
+                else
+                {
+                    settled.IsCanceled.ShouldBeTrue();
+                }
+                continue;
+            }
+            Line(await running[i]).ShouldBe(expected[pairs[i]], $"check {i}");
+        }
     }
 }
