@@ -11,7 +11,8 @@ public sealed class PageSmokeTests() : AppTest(StorageProvider.Sqlite)
 
     public static TheoryData<string> Pages() =>
     [
-        "/", "/account", "/account/two-factor", "/audit", "/audit?page=-1&from=notadate&to=%00&action=" + new string('x', 3000),
+        "/", "/account", "/account/two-factor", "/audit", "/audit?page=-1&from=notadate&to=%00&action=" + new string('x', 3000), "/audit?page=abc", "/audit?page=99999999999",
+        $"/register/{Missing}?saved=abc",
         "/users", "/tokens", "/register", "/register?status=nonsense&lawfulBasis=whim&special=maybe&overdue=yes", "/register/new",
         $"/register/{Missing}", $"/register/{Missing}/edit", $"/register/{Missing}/diff/1/2", "/register/print",
         "/register/organisation", "/register/taxonomy?kind=colours", "/datasets", "/datasets/..%2F..%2Fetc", "/datasets/" + new string('k', 500),
