@@ -173,6 +173,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     {
         var preview = await PreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
         Dictionary<CollectionKey, IReadOnlyList<StoreRow>>? found = null;
         if (progress.Targets is null)
@@ -208,14 +209,13 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
             var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
             var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
-            var filter = new KeyFilter(collection.KeyColumns, [.. keys.Select(k => (IReadOnlyList<object?>)[.. k.Cast<object?>()])]);
             CollectionProof proof;
             if (collection.Action == ErasureAction.DeleteRows)
             {
                 // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
-                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [filter], cancellationToken);
+                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
                 proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
-                    [.. keys.Select(k => Fingerprint(secrets, Typed(k, keyColumns)))]);
+                    [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
                 progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
                 await checkpoint.SaveAsync(progress, cancellationToken);
                 if (present.Count > 0)
@@ -228,7 +228,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
                 IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
                     : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
-                    : await store.SelectAsync(table.Name, columns, [filter], cancellationToken);
+                    : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
                 var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
                 var digests = new Dictionary<string, string>(StringComparer.Ordinal);
                 var updates = new List<RowUpdate>();
@@ -237,11 +237,11 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 foreach (var row in current)
                 {
                     var key = collection.KeyColumns.Select(k => row[k]).ToList();
-                    var fingerprint = Fingerprint(secrets, key);
+                    var fingerprint = Fingerprint(hmac, key);
                     fingerprints.Add(fingerprint);
                     // A row already holding the values an interrupted run committed is not masked again.
                     if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
-                        && committed == Digest(secrets, collection.Fields.Select(f => row[f.Field])))
+                        && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
                     {
                         digests[fingerprint] = committed;
                         continue;
@@ -256,7 +256,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                             counts[field.Field]++;
                         }
                     }
-                    digests[fingerprint] = Digest(secrets, collection.Fields.Select(f => values[f.Field]));
+                    digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
                     updates.Add(new RowUpdate(key, values));
                 }
                 var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
@@ -298,14 +298,25 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         (datasets.FirstOrDefault(d => d.FidesKey == key.Dataset)?.Collections.FirstOrDefault(c => c.Name == key.Collection)?.FidesMeta?.EraseAfter ?? [])
         .Select(CollectionKey.Parse).OfType<CollectionKey>();
 
+    private static KeyFilter Filter(CollectionErasure collection, IReadOnlyList<IReadOnlyList<string?>> keys) =>
+        new(collection.KeyColumns, [.. keys.Select(k => (IReadOnlyList<object?>)[.. k.Cast<object?>()])]);
+
     private static string? Text(object? value) => value is null ? null : StoreValues.TryCoerce(value, ValueKind.Text, out var text) ? (string?)text : null;
 
     private static List<object?> Typed(IReadOnlyList<string?> key, IReadOnlyList<StoreColumn> columns) =>
         [.. key.Select((v, i) => StoreValues.TryCoerce(v, columns[i].Kind, out var typed) ? typed : v)];
 
-    private static string Fingerprint(MaskingSecrets secrets, IEnumerable<object?> key) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical(key))));
+    // HMAC-SHA-256 under the fingerprint key, by one keyed hash reused for the run (the same values as a one-shot
+    // HMACSHA256.HashData, without setting up the key for every row).
+    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key) =>
+        Convert.ToHexStringLower(Hash(hmac, "key\n" + StoreValues.Canonical(key)));
 
-    private static string Digest(MaskingSecrets secrets, IEnumerable<object?> values) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + StoreValues.Canonical(values))))[..32];
+    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values) =>
+        Convert.ToHexStringLower(Hash(hmac, "values\n" + StoreValues.Canonical(values)))[..32];
+
+    private static byte[] Hash(IncrementalHash hmac, string text)
+    {
+        hmac.AppendData(Encoding.UTF8.GetBytes(text));
+        return hmac.GetHashAndReset();
+    }
 }
