@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Dataward.Connectors.Datasets;
 using Dataward.Connectors.Masking;
 using Dataward.Connectors.Planning;
@@ -171,7 +173,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
         MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var preview = await PreviewAsync(plan, policy, cancellationToken);
+        var preview = await KeptPreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
@@ -278,6 +280,69 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             await checkpoint.SaveAsync(progress, cancellationToken);
         }
         return new ErasureResult(preview, progress.Completed, progress);
+    }
+
+    // A preview depends on the plan, the datasets, the stores' described schemas and the policy: it is worked out once
+    // and kept with the plan while all four stay the same (the same dataset and schema objects, a policy with the same
+    // rules and exemptions), as a request runs the same few plans again and again.
+    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview);
+
+    private static readonly ConditionalWeakTable<TraversalPlan, KeptPreview> Previews = new();
+
+    private async Task<ErasurePreview> KeptPreviewAsync(TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
+    {
+        var schemas = new StoreSchema?[plan.Steps.Count];
+        for (var i = 0; i < schemas.Length; i++)
+        {
+            schemas[i] = stores.TryGetValue(plan.Steps[i].Collection.Dataset, out var store) ? await store.DescribeAsync(cancellationToken) : null;
+        }
+        var key = PolicyKey(policy);
+        if (Previews.TryGetValue(plan, out var kept) && kept.Policy == key && SameObjects(kept.Schemas, schemas) && SameObjects(kept.Datasets, datasets))
+        {
+            // Checked again as PreviewAsync would (itself kept per plan and schema, so cheap).
+            await access.EnsureRunnableAsync(plan, cancellationToken);
+            return kept.Preview;
+        }
+        var preview = await PreviewAsync(plan, policy, cancellationToken);
+        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview));
+        return preview;
+    }
+
+    private static bool SameObjects<T>(IReadOnlyList<T> kept, IReadOnlyList<T> now) where T : class?
+    {
+        if (kept.Count != now.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < kept.Count; i++)
+        {
+            if (!ReferenceEquals(kept[i], now[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Everything of the policy a preview reads, as text: rules (category, strategy, configuration) and exemptions.
+    private static string PolicyKey(ErasurePolicy policy)
+    {
+        var text = new StringBuilder();
+        foreach (var rule in policy.Rules)
+        {
+            text.Append("r\u0001").Append(rule.DataCategory).Append('\u0001').Append(rule.Masking.Strategy);
+            foreach (var (name, value) in (rule.Masking.Configuration ?? new Dictionary<string, JsonElement>()).OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                text.Append('\u0001').Append(name).Append('=').Append(value.GetRawText());
+            }
+            text.Append('\u0002');
+        }
+        foreach (var exemption in policy.Exemptions)
+        {
+            text.Append("e\u0001").Append(exemption.DataCategory).Append('\u0001').Append(exemption.Reason)
+                .Append('\u0001').Append(exemption.RetentionEnds).Append('\u0002');
+        }
+        return text.ToString();
     }
 
     // Children before parents (the plan reversed), and each collection after those its erase_after names.
