@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Dataward.Connectors.Datasets;
 using Dataward.Connectors.Masking;
 using Dataward.Connectors.Planning;
@@ -171,8 +173,9 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
         MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var preview = await PreviewAsync(plan, policy, cancellationToken);
+        var preview = await KeptPreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
         Dictionary<CollectionKey, IReadOnlyList<StoreRow>>? found = null;
         if (progress.Targets is null)
@@ -208,14 +211,13 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
             var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
             var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
-            var filter = new KeyFilter(collection.KeyColumns, [.. keys.Select(k => (IReadOnlyList<object?>)[.. k.Cast<object?>()])]);
             CollectionProof proof;
             if (collection.Action == ErasureAction.DeleteRows)
             {
                 // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
-                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [filter], cancellationToken);
+                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
                 proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
-                    [.. keys.Select(k => Fingerprint(secrets, Typed(k, keyColumns)))]);
+                    [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
                 progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
                 await checkpoint.SaveAsync(progress, cancellationToken);
                 if (present.Count > 0)
@@ -228,7 +230,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
                 IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
                     : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
-                    : await store.SelectAsync(table.Name, columns, [filter], cancellationToken);
+                    : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
                 var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
                 var digests = new Dictionary<string, string>(StringComparer.Ordinal);
                 var updates = new List<RowUpdate>();
@@ -237,11 +239,11 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 foreach (var row in current)
                 {
                     var key = collection.KeyColumns.Select(k => row[k]).ToList();
-                    var fingerprint = Fingerprint(secrets, key);
+                    var fingerprint = Fingerprint(hmac, key);
                     fingerprints.Add(fingerprint);
                     // A row already holding the values an interrupted run committed is not masked again.
                     if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
-                        && committed == Digest(secrets, collection.Fields.Select(f => row[f.Field])))
+                        && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
                     {
                         digests[fingerprint] = committed;
                         continue;
@@ -256,7 +258,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                             counts[field.Field]++;
                         }
                     }
-                    digests[fingerprint] = Digest(secrets, collection.Fields.Select(f => values[f.Field]));
+                    digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
                     updates.Add(new RowUpdate(key, values));
                 }
                 var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
@@ -280,6 +282,69 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         return new ErasureResult(preview, progress.Completed, progress);
     }
 
+    // A preview depends on the plan, the datasets, the stores' described schemas and the policy: it is worked out once
+    // and kept with the plan while all four stay the same (the same dataset and schema objects, a policy with the same
+    // rules and exemptions), as a request runs the same few plans again and again.
+    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview);
+
+    private static readonly ConditionalWeakTable<TraversalPlan, KeptPreview> Previews = new();
+
+    private async Task<ErasurePreview> KeptPreviewAsync(TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
+    {
+        var schemas = new StoreSchema?[plan.Steps.Count];
+        for (var i = 0; i < schemas.Length; i++)
+        {
+            schemas[i] = stores.TryGetValue(plan.Steps[i].Collection.Dataset, out var store) ? await store.DescribeAsync(cancellationToken) : null;
+        }
+        var key = PolicyKey(policy);
+        if (Previews.TryGetValue(plan, out var kept) && kept.Policy == key && SameObjects(kept.Schemas, schemas) && SameObjects(kept.Datasets, datasets))
+        {
+            // Checked again as PreviewAsync would (itself kept per plan and schema, so cheap).
+            await access.EnsureRunnableAsync(plan, cancellationToken);
+            return kept.Preview;
+        }
+        var preview = await PreviewAsync(plan, policy, cancellationToken);
+        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview));
+        return preview;
+    }
+
+    private static bool SameObjects<T>(IReadOnlyList<T> kept, IReadOnlyList<T> now) where T : class?
+    {
+        if (kept.Count != now.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < kept.Count; i++)
+        {
+            if (!ReferenceEquals(kept[i], now[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Everything of the policy a preview reads, as text: rules (category, strategy, configuration) and exemptions.
+    private static string PolicyKey(ErasurePolicy policy)
+    {
+        var text = new StringBuilder();
+        foreach (var rule in policy.Rules)
+        {
+            text.Append("r\u0001").Append(rule.DataCategory).Append('\u0001').Append(rule.Masking.Strategy);
+            foreach (var (name, value) in (rule.Masking.Configuration ?? new Dictionary<string, JsonElement>()).OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                text.Append('\u0001').Append(name).Append('=').Append(value.GetRawText());
+            }
+            text.Append('\u0002');
+        }
+        foreach (var exemption in policy.Exemptions)
+        {
+            text.Append("e\u0001").Append(exemption.DataCategory).Append('\u0001').Append(exemption.Reason)
+                .Append('\u0001').Append(exemption.RetentionEnds).Append('\u0002');
+        }
+        return text.ToString();
+    }
+
     // Children before parents (the plan reversed), and each collection after those its erase_after names.
     private IEnumerable<CollectionErasure> ErasureOrder(TraversalPlan plan, ErasurePreview preview)
     {
@@ -298,14 +363,25 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         (datasets.FirstOrDefault(d => d.FidesKey == key.Dataset)?.Collections.FirstOrDefault(c => c.Name == key.Collection)?.FidesMeta?.EraseAfter ?? [])
         .Select(CollectionKey.Parse).OfType<CollectionKey>();
 
+    private static KeyFilter Filter(CollectionErasure collection, IReadOnlyList<IReadOnlyList<string?>> keys) =>
+        new(collection.KeyColumns, [.. keys.Select(k => (IReadOnlyList<object?>)[.. k.Cast<object?>()])]);
+
     private static string? Text(object? value) => value is null ? null : StoreValues.TryCoerce(value, ValueKind.Text, out var text) ? (string?)text : null;
 
     private static List<object?> Typed(IReadOnlyList<string?> key, IReadOnlyList<StoreColumn> columns) =>
         [.. key.Select((v, i) => StoreValues.TryCoerce(v, columns[i].Kind, out var typed) ? typed : v)];
 
-    private static string Fingerprint(MaskingSecrets secrets, IEnumerable<object?> key) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical(key))));
+    // HMAC-SHA-256 under the fingerprint key, by one keyed hash reused for the run (the same values as a one-shot
+    // HMACSHA256.HashData, without setting up the key for every row).
+    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key) =>
+        Convert.ToHexStringLower(Hash(hmac, "key\n" + StoreValues.Canonical(key)));
 
-    private static string Digest(MaskingSecrets secrets, IEnumerable<object?> values) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(secrets.FingerprintKey, Encoding.UTF8.GetBytes("values\n" + StoreValues.Canonical(values))))[..32];
+    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values) =>
+        Convert.ToHexStringLower(Hash(hmac, "values\n" + StoreValues.Canonical(values)))[..32];
+
+    private static byte[] Hash(IncrementalHash hmac, string text)
+    {
+        hmac.AppendData(Encoding.UTF8.GetBytes(text));
+        return hmac.GetHashAndReset();
+    }
 }

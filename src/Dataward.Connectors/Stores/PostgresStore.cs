@@ -33,6 +33,9 @@ public sealed class PostgresStore : SqlStore
 
     public override string Kind => "postgres";
 
+    // Npgsql sends a batch's statements with one Sync at the end, so PostgreSQL runs them in one implicit transaction.
+    protected override bool AtomicBatches => true;
+
     // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
     protected override int MaxValuesPerStatement => 50_000;
 

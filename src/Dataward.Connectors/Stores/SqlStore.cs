@@ -21,6 +21,11 @@ public abstract class SqlStore : IDataStore
     /// between requests sets it, so a changed table is seen).</summary>
     public TimeSpan SchemaLifetime { get; init; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>Whether the server runs a batch of statements (<see cref="DbConnection.CreateBatch"/>) sent without a
+    /// transaction as one implicit transaction, all or nothing (PostgreSQL's extended protocol does, up to the batch's
+    /// single Sync): a change that fits one batch then needs no BEGIN and COMMIT of its own.</summary>
+    protected virtual bool AtomicBatches => false;
+
     /// <summary>The most values bound in one statement; longer key lists run as several statements.</summary>
     protected abstract int MaxValuesPerStatement { get; }
 
@@ -256,7 +261,6 @@ public abstract class SqlStore : IDataStore
         }
         await using var rented = await RentedAsync(cancellationToken);
         var connection = rented.Connection;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var statements = new List<DbCommand>();
         // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
         foreach (var group in updates.GroupBy(u => StoreValues.Canonical(u.Values.OrderBy(v => v.Key, StringComparer.Ordinal)
@@ -299,8 +303,19 @@ public abstract class SqlStore : IDataStore
                 command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
             }
         }
-        var changed = await ExecuteAsync(connection, transaction, statements, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        int changed;
+        if (AtomicBatches && (statements.Count <= 1 || connection.CanCreateBatch))
+        {
+            // One statement, or one batch the server runs as one implicit transaction: all rows change or none, and the
+            // COMMIT's round trip is saved.
+            changed = await ExecuteAsync(connection, null, statements, cancellationToken);
+        }
+        else
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            changed = await ExecuteAsync(connection, transaction, statements, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
         rented.Done();
         return changed;
     }
@@ -520,7 +535,7 @@ public abstract class SqlStore : IDataStore
 
     /// <summary>Runs the statements in the transaction: as one batch where the driver sends a batch in one round trip
     /// (every row masked with its own random or hashed value is its own UPDATE), otherwise one after the other.</summary>
-    private async Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, List<DbCommand> statements,
+    private async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, List<DbCommand> statements,
         CancellationToken cancellationToken)
     {
         var changed = 0;
