@@ -87,7 +87,7 @@ public sealed partial class RequestService
             .OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
             .Select(m => new RequestMessageView(m.Id, m.CreatedAt, m.Purpose, keys.Decrypt(m.To, EmailOutbox.RecipientPurpose), m.Subject,
                 // A one-time code is for the person alone: staff see that it was sent, not what it was.
-                m.Purpose.StartsWith(SubjectVerification.HashPurpose, StringComparison.Ordinal) ? null : m.Body, m.SentAt, m.Attempts, m.LastError))
+                m.Purpose.StartsWith(SubjectVerification.HashPurpose, StringComparison.Ordinal) ? null : EmailOutbox.BodyOf(keys, m), m.SentAt, m.Attempts, m.LastError))
             .ToList();
         return Outcome<RequestMessagesView>.Success(new RequestMessagesView(reference, record.ResponseChannel, record.ResponseSentAt, messages,
             record.ReplyLetterEncrypted is { } letter ? keys.Decrypt(letter, ReplyPurpose) : null));

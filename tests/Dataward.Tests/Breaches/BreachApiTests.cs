@@ -97,7 +97,7 @@ public abstract class BreachApiTests(StorageProvider provider) : AppTest(provide
         breach.GetProperty("status").GetString().ShouldBe("reported");
         breach.GetProperty("icoDeadline").ValueKind.ShouldBe(JsonValueKind.Null);
 
-        var alerts = await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == "breaches.dpo_alert").ToListAsync());
+        var alerts = (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == "breaches.dpo_alert").ToListAsync())).Decrypted(App);
         alerts.Count.ShouldBe(2, "the organisation's DPO address and the user with the DPO role");
         alerts.ShouldAllBe(m => m.Subject.Contains("BRE-2026-0001") && m.Body.Contains("72 hours"));
         await using (var scope = App.Services.CreateAsyncScope())
@@ -309,7 +309,7 @@ public abstract class BreachApiTests(StorageProvider provider) : AppTest(provide
         stored!.ShouldNotContain("seeded");
         var sent = await Ok(await dpo.PostAsync($"/api/breaches/{id}/letter/send", null));
         sent.GetProperty("communications")[0].GetProperty("recipients").GetInt32().ShouldBe(2);
-        var letters = await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == "breaches.letter").ToListAsync());
+        var letters = (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == "breaches.letter").ToListAsync())).Decrypted(App);
         letters.Count.ShouldBe(2);
         letters.ShouldContain(m => m.Body.StartsWith("Dear Ana,"));
 

@@ -44,7 +44,7 @@ public abstract class ComplaintApiTests(StorageProvider provider) : AppTest(prov
     private async Task<List<(string To, string Subject, string Body, string Purpose)>> MessagesAsync()
     {
         var keys = App.Services.GetRequiredService<KeyRing>();
-        return (await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.CreatedAt).ToListAsync()))
+        return ((await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.CreatedAt).ToListAsync())).Decrypted(App))
             .Select(m => (keys.Decrypt(m.To, "email.to"), m.Subject, m.Body, m.Purpose)).ToList();
     }
 

@@ -56,8 +56,8 @@ public abstract partial class ConsentLifecycleTests(StorageProvider provider) : 
     private async Task<JsonElement> CheckAsync(string subject, string purpose) =>
         await app.GetFromJsonAsync<JsonElement>($"/api/consent/check?subject={Uri.EscapeDataString(subject)}&purpose={purpose}");
 
-    private Task<List<OutboxMessage>> OutboxAsync(string purpose) =>
-        App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == purpose).ToListAsync());
+    private async Task<List<OutboxMessage>> OutboxAsync(string purpose) =>
+        (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose == purpose).ToListAsync())).Decrypted(App);
 
     [Fact]
     public async Task CNS016_a_child_under_the_threshold_waits_for_a_parent_who_confirms_by_a_signed_link()

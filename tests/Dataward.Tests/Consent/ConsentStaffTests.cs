@@ -317,7 +317,7 @@ public abstract partial class ConsentStaffTests(StorageProvider provider) : AppT
     {
         var arranged = await ArrangeAsync(children: true);
         await RecordAsync(arranged.App, Ana, "given", arranged.Version);
-        var receipt = await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().SingleAsync(m => m.Purpose == "consent.receipt"));
+        var receipt = (await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().SingleAsync(m => m.Purpose == "consent.receipt"))).Decrypted(App);
         await RecordAsync(arranged.App, Ana, "given", arranged.Version, "kids-club", new { age = 12, parentEmail = "parent.of.ana@example.org" });
         await RecordAsync(arranged.App, "bo@example.com", "given", arranged.Version);
         var link = WithdrawalLink().Match(receipt.Body);

@@ -27,7 +27,7 @@ public abstract partial class WithdrawalLinkTests(StorageProvider provider) : Ap
         var app = await App.ClientWithRoleAsync(StaffRoles.Staff);
         (await app.PostAsJsonAsync("/api/consent/events", new { subject = "ana@example.com", purpose = "newsletter", action = "given", noticeVersion = version, method = "web" }))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
-        var message = await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().SingleAsync(m => m.Purpose == "consent.receipt"));
+        var message = (await App.WithDbAsync(db => db.Set<Dataward.Platform.Email.OutboxMessage>().SingleAsync(m => m.Purpose == "consent.receipt"))).Decrypted(App);
         message.Subject.ShouldBe("Your consent: Monthly newsletter");
         message.To.ShouldNotContain("ana@");
         var link = Link().Match(message.Body);

@@ -91,7 +91,7 @@ public abstract partial class PortalTests(StorageProvider provider) : AppTest(pr
     private async Task<IReadOnlyList<(string To, string Subject, string Body, string Purpose)>> NewMailAsync()
     {
         var keys = App.Services.GetRequiredService<KeyRing>();
-        var all = await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().ToListAsync());
+        var all = (await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().ToListAsync())).Decrypted(App);
         var fresh = all.Where(m => seenMessages.Add(m.Id)).OrderBy(m => m.Id).ToList();
         fresh.ShouldAllBe(m => !m.To.Contains('@'), "addresses wait in the outbox encrypted");
         return fresh.Select(m => (keys.Decrypt(m.To, "email.to"), m.Subject, m.Body, m.Purpose)).ToList();

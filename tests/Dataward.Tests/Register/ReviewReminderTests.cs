@@ -50,6 +50,7 @@ public abstract class ReviewReminderTests(StorageProvider provider) : AppTest(pr
             db.Set<Dataward.Platform.Email.OutboxMessage>()));
         stored.SentAt.ShouldNotBeNull();
         stored.To.ShouldNotContain("example.org", customMessage: "the address waits in the outbox encrypted");
+        stored.Body.ShouldNotContain("Customer accounts", customMessage: "so does the text, which the delivered message above reads in clear");
 
         var second = await DatawardProcess.RunAsync(env, null, "register", "remind");
         second.Stdout.ShouldContain("0 activities in the reminder; 0 message(s) sent.");

@@ -42,7 +42,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
 
     private async Task<string> LatestCodeAsync(string purpose)
     {
-        var message = await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith(purpose)).OrderByDescending(m => m.CreatedAt).FirstAsync());
+        var message = (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith(purpose)).OrderByDescending(m => m.CreatedAt).FirstAsync())).Decrypted(App);
         return Code().Match(message.Body).Value;
     }
 
@@ -219,7 +219,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         }
         var released = await Json(await dpo.PostAsync($"/api/requests/{id}/release", null));
         released.GetProperty("state").GetString().ShouldBe("completed");
-        var mail = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.package_ready"));
+        var mail = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.package_ready"))).Decrypted(App);
         mail.Body.ShouldContain($"/privacy/requests/{id}/download");
         mail.Body.ShouldNotContain("John Customer");
 
@@ -280,7 +280,7 @@ public abstract partial class RequestAccessTests(StorageProvider provider) : App
         run.GetProperty("state").GetString().ShouldBe("rejected");
         var view = await Json(await dpo.GetAsync($"/api/requests/{id}"));
         view.GetProperty("refusalGround").GetString().ShouldBe("portability_not_applicable");
-        var letter = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.refusal"));
+        var letter = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.refusal"))).Decrypted(App);
         letter.Body.ShouldContain("legalObligation");
         letter.Body.ShouldContain("Information Commissioner");
     }

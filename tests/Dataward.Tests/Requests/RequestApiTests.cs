@@ -29,7 +29,7 @@ public abstract partial class RequestApiTests(StorageProvider provider) : AppTes
 
     private async Task<string> LatestCodeAsync()
     {
-        var message = await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith("portal.code")).OrderByDescending(m => m.CreatedAt).FirstAsync());
+        var message = (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith("portal.code")).OrderByDescending(m => m.CreatedAt).FirstAsync())).Decrypted(App);
         return Code().Match(message.Body).Value;
     }
 
@@ -43,7 +43,7 @@ public abstract partial class RequestApiTests(StorageProvider provider) : AppTes
         request.GetProperty("state").GetString().ShouldBe("identity_pending");
         request.GetProperty("dueAt").ValueKind.ShouldBe(JsonValueKind.Null, "the clock waits for the identity proof");
         request.GetProperty("clockPausedReason").GetString().ShouldBe("identity");
-        var ack = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.acknowledgement"));
+        var ack = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.acknowledgement"))).Decrypted(App);
         ack.Subject.ShouldContain("DSR-2026-000001");
         ack.Body.ShouldContain("within one month of the day you confirm your identity");
         (await LatestCodeAsync()).Length.ShouldBe(6);
@@ -116,7 +116,7 @@ public abstract partial class RequestApiTests(StorageProvider provider) : AppTes
         view.GetProperty("state").GetString().ShouldBe("extended");
         view.GetProperty("dueAt").GetString().ShouldBe("2027-02-25", "three months from Wednesday 25 November 2026");
         view.GetProperty("originalDueAt").GetString().ShouldBe("2026-12-29");
-        (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.extension"))).Body.ShouldContain("Twelve years");
+        ((await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.extension"))).Decrypted(App)).Body.ShouldContain("Twelve years");
         (await staff.PostAsJsonAsync($"/api/requests/{id}/extend", new { months = 1, reason = "again" })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
     }
 
@@ -165,7 +165,7 @@ public abstract partial class RequestApiTests(StorageProvider provider) : AppTes
         var refused = await dpo.PostAsJsonAsync($"/api/requests/{id}/reject", new { ground = "manifestly_excessive", reason = "Fifth identical request this month." });
         refused.StatusCode.ShouldBe(HttpStatusCode.OK, await refused.Content.ReadAsStringAsync());
         (await Json(refused)).GetProperty("state").GetString().ShouldBe("rejected");
-        var letter = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.refusal"));
+        var letter = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.refusal"))).Decrypted(App);
         letter.Body.ShouldContain("manifestly excessive");
         letter.Body.ShouldContain("Information Commissioner");
         letter.Body.ShouldContain("judicial remedy");

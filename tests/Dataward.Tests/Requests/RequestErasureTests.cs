@@ -40,7 +40,7 @@ public abstract class RequestErasureTests(StorageProvider provider) : AppTest(pr
     }
 
     private async Task<OutboxMessage> ReplyAsync() =>
-        await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.response"));
+        (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.response"))).Decrypted(App);
 
     private static async Task<JsonElement> Json(HttpResponseMessage response)
     {
@@ -337,7 +337,7 @@ public abstract class RequestErasureTests(StorageProvider provider) : AppTest(pr
         (await staff.PostAsJsonAsync($"/api/requests/{id}/lift-restriction", new { reason = "" })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await Json(await staff.PostAsJsonAsync($"/api/requests/{id}/lift-restriction", new { reason = "We checked and your data was accurate." }))).ToString();
 
-        var notice = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.restriction_lift_notice"));
+        var notice = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.restriction_lift_notice"))).Decrypted(App);
         notice.Body.ShouldContain("We checked and your data was accurate.");
         (await staff.GetFromJsonAsync<JsonElement>($"/api/restrictions/check?subject={Customer1}")).GetProperty("restricted").GetBoolean().ShouldBeFalse();
         var kinds = (await staff.GetFromJsonAsync<JsonElement>($"/api/requests/{id}")).GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();

@@ -32,7 +32,7 @@ public abstract partial class RequestIdentityProofTests(StorageProvider provider
 
     private async Task<string> LatestCodeAsync()
     {
-        var message = await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith("portal.code")).OrderByDescending(m => m.CreatedAt).FirstAsync());
+        var message = (await App.WithDbAsync(db => db.Set<OutboxMessage>().Where(m => m.Purpose.StartsWith("portal.code")).OrderByDescending(m => m.CreatedAt).FirstAsync())).Decrypted(App);
         return Code().Match(message.Body).Value;
     }
 
@@ -63,7 +63,7 @@ public abstract partial class RequestIdentityProofTests(StorageProvider provider
         asked.GetProperty("state").GetString().ShouldBe("identity_pending");
         asked.GetProperty("proofRequired").GetProperty("reason").GetString()!.ShouldContain("photo ID");
         Strings(asked.GetProperty("awaitingProof")).ShouldBe(["proof"]);
-        var letter = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.proof_requested"));
+        var letter = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "requests.proof_requested"))).Decrypted(App);
         letter.Subject.ShouldContain("DSR-2026-000001");
         letter.Body.ShouldContain("please show photo ID on a short video call");
         (await ProblemAsync(await staff.PostAsJsonAsync($"/api/requests/{id}/require-proof", new { reason = "again" }), HttpStatusCode.Conflict))

@@ -130,7 +130,7 @@ public abstract class RetentionScheduleTests(StorageProvider provider) : AppTest
         App.Time.Advance(TimeSpan.FromDays(365 - 20));
         (await RemindAsync()).ShouldBe(1, "20 days before the date");
         (await RemindAsync()).ShouldBe(0, "once per due date");
-        var soon = await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "retention.review_reminder"));
+        var soon = (await App.WithDbAsync(db => db.Set<OutboxMessage>().SingleAsync(m => m.Purpose == "retention.review_reminder"))).Decrypted(App);
         soon.Subject.ShouldBe("Retention schedule review: 0 overdue, 1 due soon");
         soon.Body.ShouldContain("Logins (postgres_example_test_dataset.login, P2Y, erase): due");
 

@@ -348,7 +348,7 @@ public abstract class TrainingApiTests(StorageProvider provider) : AppTest(provi
     private async Task<List<(string To, string Subject, string Body, string Purpose)>> MessagesAsync()
     {
         var keys = App.Services.GetRequiredService<KeyRing>();
-        return (await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().ToListAsync()))
+        return ((await App.WithDbAsync(db => db.Set<OutboxMessage>().AsNoTracking().ToListAsync())).Decrypted(App))
             .Select(m => (keys.Decrypt(m.To, "email.to"), m.Subject, m.Body, m.Purpose)).ToList();
     }
 

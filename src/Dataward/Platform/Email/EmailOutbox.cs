@@ -14,13 +14,22 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
 {
     public const int MaxAttempts = 8;
     internal const string RecipientPurpose = "email.to";
+    internal const string BodyPurpose = "email.body";
 
     /// <summary>Adds a message to the caller's unit of work; it is sent once the caller's transaction commits.</summary>
     public void Enqueue(string to, string subject, string body, string purpose)
     {
         var now = time.GetUtcNow();
-        // The address is personal data: it waits in the outbox encrypted.
-        db.Add(new OutboxMessage { To = keys.Encrypt(to, RecipientPurpose), Subject = subject, Body = body, Purpose = purpose, CreatedAt = now, NextAttemptAt = now });
+        // The address and the text are personal data (names, what was asked, links): they wait in the outbox encrypted.
+        db.Add(new OutboxMessage
+        {
+            To = keys.Encrypt(to, RecipientPurpose),
+            Subject = subject,
+            Body = keys.Encrypt(body, BodyPurpose),
+            Purpose = purpose,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
     }
 
     /// <summary>Sends every message that is due; returns how many were delivered. Safe to run from several places:
@@ -54,6 +63,10 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
         return sent;
     }
 
+    /// <summary>A queued message's text. Messages queued before bodies were encrypted hold it as it was written.</summary>
+    public static string BodyOf(KeyRing keys, OutboxMessage message) =>
+        message.Body.StartsWith("v1.", StringComparison.Ordinal) ? keys.Decrypt(message.Body, BodyPurpose) : message.Body;
+
     private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -63,7 +76,7 @@ public sealed partial class EmailOutbox(DatawardDbContext db, IOptions<EmailOpti
         mime.Subject = message.Subject;
         mime.MessageId = $"{message.Id}@dataward";
         mime.Date = message.CreatedAt;
-        mime.Body = new TextPart("plain") { Text = message.Body };
+        mime.Body = new TextPart("plain") { Text = BodyOf(keys, message) };
         if (settings.Mode == "Smtp")
         {
             using var client = new SmtpClient();

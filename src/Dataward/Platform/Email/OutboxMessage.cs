@@ -10,6 +10,7 @@ public sealed class OutboxMessage
     /// <summary>The recipient, encrypted with the key ring (purpose <c>email.to</c>).</summary>
     public required string To { get; set; }
     public required string Subject { get; set; }
+    /// <summary>The text, encrypted with the key ring (purpose <c>email.body</c>); see <see cref="EmailOutbox.BodyOf"/>.</summary>
     public required string Body { get; set; }
     /// <summary>What the message is about, for the logs and the audit trail (never the address).</summary>
     public required string Purpose { get; set; }
