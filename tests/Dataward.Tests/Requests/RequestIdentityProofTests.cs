@@ -166,7 +166,7 @@ public abstract partial class RequestIdentityProofTests(StorageProvider provider
         proven.GetProperty("verificationMethod").GetString()!.ShouldContain("agent's authority: written authorisation");
         Kinds(proven).ShouldContain("authority_checked");
         (await App.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action == "requests.authority_checked"))).ShouldBe(1);
-        (await App.WithDbAsync(db => db.Set<SubjectRequest>().Select(r => r.AgentEncrypted).SingleAsync()))!.ShouldNotContain("Sam");
+        (await App.WithDbAsync(db => db.Set<SubjectRequest>().Select(r => r.AgentEncrypted).SingleAsync()))!.ShouldNotContain("Sam Solicitor");
 
         // Without an agent there is no authority to record; with the evidence shown at intake, nothing waits for it.
         var (_, plain, _) = await CreateAsync(new { type = "access", identities = new { email = "dev@example.com" } });
