@@ -13,6 +13,47 @@ public static class StoreValues
     private static readonly string[] TimestampFormats =
         ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "O"];
 
+    /// <summary>The common shape of a stored timestamp, <c>yyyy-MM-dd HH:mm:ss</c> (or with <c>T</c>) and up to seven
+    /// fraction digits, read without the general parser: a retention sweep reads one per row. Anything else (or an
+    /// impossible date) returns false and goes to <see cref="TimestampFormats"/>.</summary>
+    private static bool TryParseIsoTimestamp(string text, out DateTime value)
+    {
+        value = default;
+        if (text.Length < 19 || text.Length == 20 || text.Length > 27 || text[4] != '-' || text[7] != '-' || (text[10] != ' ' && text[10] != 'T')
+            || text[13] != ':' || text[16] != ':' || (text.Length > 19 && text[19] != '.'))
+        {
+            return false;
+        }
+        static int Digits(string s, int start, int count)
+        {
+            var n = 0;
+            for (var i = start; i < start + count; i++)
+            {
+                var d = s[i] - '0';
+                if ((uint)d > 9)
+                {
+                    return -1;
+                }
+                n = n * 10 + d;
+            }
+            return n;
+        }
+        var (year, month, day) = (Digits(text, 0, 4), Digits(text, 5, 2), Digits(text, 8, 2));
+        var (hour, minute, second) = (Digits(text, 11, 2), Digits(text, 14, 2), Digits(text, 17, 2));
+        var fraction = text.Length > 20 ? Digits(text, 20, text.Length - 20) : 0;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(Math.Max(year, 1), Math.Clamp(month, 1, 12))
+            || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59 || fraction < 0)
+        {
+            return false;
+        }
+        for (var i = text.Length; i < 27 && text.Length > 20; i++)
+        {
+            fraction *= 10;
+        }
+        value = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(fraction);
+        return true;
+    }
+
     /// <summary>Converts <paramref name="value"/> to <paramref name="kind"/>; false when it cannot be.</summary>
     public static bool TryCoerce(object? value, ValueKind kind, out object? result)
     {
@@ -86,6 +127,7 @@ public static class StoreValues
                         DateTime d => d,
                         DateTimeOffset o => o.UtcDateTime,
                         DateOnly d => d.ToDateTime(TimeOnly.MinValue),
+                        string s when TryParseIsoTimestamp(s, out var iso) => iso,
                         string s when DateTime.TryParseExact(s.Trim(), TimestampFormats, invariant,
                             DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.RoundtripKind, out var d) => d,
                         _ => null,

@@ -30,8 +30,8 @@ public sealed class RetentionOptions
 
     /// <summary>Rows changed in one transaction of the connected database (MIN004). Each batch costs a fixed few
     /// round trips and commits, so small batches sweep slowly (docs/benchmarks.md, retention sweeps).</summary>
-    [Range(1, 50_000)]
-    public int BatchSize { get; set; } = 10_000;
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 50_000;
 
     /// <summary>At most this many batches a second per rule, so a sweep does not starve the organisation's own
     /// applications; 0 for no limit.</summary>

@@ -517,7 +517,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             }
             item.Pending = null;
             item.Batches++;
-            checkpoint.Erased.AddRange(erased);
+            checkpoint.Erased.AddRange(erased.Select(LedgerKey));
             checkpoint.Unsaved = true;
             if (!wrote)
             {
@@ -588,25 +588,24 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         {
             return (SetOutcome.Done, cursor);
         }
-        var fingerprints = new List<string>(page.Rows.Count);
+        var fingerprints = new List<UInt128>(page.Rows.Count);
         var last = long.MinValue;
-        var key = new object?[1];
         foreach (var row in page.Rows)
         {
-            key[0] = row[keyColumn];
-            var canonical = StoreValues.Canonical(key);
+            var key = Convert.ToInt64(row[keyColumn], CultureInfo.InvariantCulture);
             // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
-            if (TriggerOf(row[trigger.Name]) is not { } at || !period.IsExpired(at, now) || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(canonical)))
+            if (TriggerOf(row[trigger.Name]) is not { } at || !period.IsExpired(at, now)
+                || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(StoreValues.Canonical([key]))))
             {
                 return (SetOutcome.Fallback, cursor);
             }
-            var fingerprint = Fingerprint(canonical);
-            if (change.Kind == ChangeKind.Mask && ledger.Contains(LedgerKey(fingerprint)))
+            var fingerprint = Fingerprint(key);
+            if (change.Kind == ChangeKind.Mask && ledger.Contains(fingerprint))
             {
                 return (SetOutcome.Fallback, cursor);
             }
             fingerprints.Add(fingerprint);
-            last = Math.Max(last, Convert.ToInt64(key[0], CultureInfo.InvariantCulture));
+            last = Math.Max(last, key);
         }
         await Hook("set", item, cancellationToken);
         item.Pending = PendingBatch.Write(fingerprints,
@@ -718,7 +717,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
         public PlannedChange Change => change;
 
-        public List<string> Erased { get; } = [];
+        public List<UInt128> Erased { get; } = [];
 
         public bool Unsaved { get; set; }
     }
@@ -730,9 +729,15 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         checkpoint.Sweep.LeaseUntil = time.GetUtcNow() + Lease;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            RecordErased(checkpoint);
+            var recorded = RecordErased(checkpoint);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            // Written once, never read back in this run: kept tracked, each save would compare every earlier batch's
+            // fingerprints again.
+            foreach (var batch in recorded)
+            {
+                db.Entry(batch).State = EntityState.Detached;
+            }
         }
         checkpoint.Erased.Clear();
         checkpoint.Unsaved = false;
@@ -751,18 +756,18 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
     /// <summary>MIN008: the batch's erased rows as ledger rows, saved with the checkpoint: one for rows erased for the
     /// first time and one, marked as a replay, for rows the ledger already held (a replay, or rows a restore brought back).</summary>
-    private void RecordErased(Checkpoint checkpoint)
+    private List<RetentionErasureBatch> RecordErased(Checkpoint checkpoint)
     {
+        var recorded = new List<RetentionErasureBatch>(2);
         if (checkpoint.Erased.Count == 0)
         {
-            return;
+            return recorded;
         }
         var (item, ledger) = (checkpoint.Item, checkpoint.Ledger);
         var first = new List<UInt128>(checkpoint.Erased.Count);
         var again = new List<UInt128>();
-        foreach (var fingerprint in checkpoint.Erased)
+        foreach (var key in checkpoint.Erased)
         {
-            var key = LedgerKey(fingerprint);
             (ledger.Add(key) ? first : again).Add(key);
         }
         foreach (var (rows, isReplay) in new[] { (first, false), (again, true) })
@@ -776,7 +781,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             {
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), rows[i]);
             }
-            db.Add(new RetentionErasureBatch
+            var batch = new RetentionErasureBatch
             {
                 RuleId = item.RuleId,
                 SweepId = item.SweepId,
@@ -787,8 +792,11 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 Rows = rows.Count,
                 Fingerprints = bytes,
                 AppliedAt = time.GetUtcNow(),
-            });
+            };
+            db.Add(batch);
+            recorded.Add(batch);
         }
+        return recorded;
     }
 
     /// <summary>Every fingerprint the ledger holds for a rule (MIN008), read batch by batch.</summary>
@@ -820,12 +828,15 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// when every row shares one; read back as a map.</summary>
     private static class PendingBatch
     {
-        public static string Write(IReadOnlyList<string> fingerprints, IReadOnlyList<string> digests)
+        public static string Write(IReadOnlyList<string> fingerprints, IReadOnlyList<string> digests) =>
+            Write([.. fingerprints.Select(LedgerKey)], digests);
+
+        public static string Write(IReadOnlyList<UInt128> fingerprints, IReadOnlyList<string> digests)
         {
             var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
             for (var i = 0; i < fingerprints.Count; i++)
             {
-                Convert.FromHexString(fingerprints[i], bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), out _, out _);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), fingerprints[i]);
             }
             var shared = digests.Count > 0 && digests.All(d => d == digests[0]);
             return JsonSerializer.Serialize(new Stored(Convert.ToBase64String(bytes), shared ? [digests[0]] : [.. digests]));
@@ -1103,6 +1114,28 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         }
         // 128 bits tell apart the rows of any table; the ledger keeps half as much per row.
         return Convert.ToHexStringLower(hash[..RetentionErasureBatch.FingerprintBytes]);
+    }
+
+    /// <summary>The fingerprint of a single integer key, as <see cref="Fingerprint(string)"/> gives it for the key's
+    /// canonical text (<c>{length}:i:{digits}</c>), written without building the text, as a ledger key.</summary>
+    private UInt128 Fingerprint(long key)
+    {
+        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
+        Span<byte> digits = stackalloc byte[24];
+        key.TryFormat(digits, out var count, default, CultureInfo.InvariantCulture);
+        Span<byte> buffer = stackalloc byte[48];
+        "key\n"u8.CopyTo(buffer);
+        var written = 4;
+        (count + 2).TryFormat(buffer[written..], out var length, default, CultureInfo.InvariantCulture);
+        written += length;
+        ":i:"u8.CopyTo(buffer[written..]);
+        written += 3;
+        digits[..count].CopyTo(buffer[written..]);
+        written += count;
+        fingerprintHash.AppendData(buffer[..written]);
+        Span<byte> hash = stackalloc byte[32];
+        fingerprintHash.GetHashAndReset(hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(hash);
     }
 
     private IncrementalHash? fingerprintHash;
