@@ -70,6 +70,10 @@ internal static class ConsentBenchServer
         }
         // The dataward executable is a web project, which turns server GC on; this benchmark project is not.
         start.Environment["DOTNET_gcServer"] = "1";
+        // As the dataward executable's runtimeconfig sets it (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit),
+        // unless the caller chose a value for the run.
+        start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] =
+            Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") ?? "0";
         var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token)

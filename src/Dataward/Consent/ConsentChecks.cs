@@ -173,14 +173,20 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         }
     }
 
+    // One drain: takes what is queued, sends it as one statement and, while PostgreSQL answers it, completes the
+    // callers of the batch before on this thread (their requests go on here, writing their responses), so a batch
+    // costs no hop to another thread per caller and the database is not idle while they run. Ends when the queue is
+    // empty.
     private async Task DrainAsync()
     {
+        Session? session = null;
+        List<PendingCheck>? answered = null;
+        Outcome<ConsentCheck>[]? answers = null;
         var batch = new List<PendingCheck>();
         try
         {
             while (true)
             {
-                batch.Clear();
                 // CNS013: the pairs are taken before the statement is sent; nothing joins a batch once it has started.
                 while (batch.Count < MaxCoalesced && queue.Reader.TryRead(out var next))
                 {
@@ -195,40 +201,68 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
                 {
                     break;
                 }
-                await AnswerAsync(batch);
+                Task<Outcome<ConsentCheck>[]> running;
+                try
+                {
+                    session ??= await RentAsync(CancellationToken.None);
+                    // Runs until it waits for PostgreSQL's answer: the statement is on its way.
+                    running = session.QueryAsync(this, batch, CancellationToken.None);
+                }
+                catch (Exception failure)
+                {
+                    running = Task.FromException<Outcome<ConsentCheck>[]>(failure);
+                }
+                if (answered is not null)
+                {
+                    Complete(answered, answers!);
+                }
+                var sent = batch;
+                batch = answered ?? [];
+                batch.Clear();
+                answered = sent;
+                try
+                {
+                    answers = await running;
+                }
+                catch (Exception failure)
+                {
+                    // The statement failed for all its pairs: each caller sees what its own single check would have
+                    // thrown. The session is closed rather than kept.
+                    foreach (var pending in sent)
+                    {
+                        pending.Answer.TrySetException(failure);
+                    }
+                    answered = null;
+                    if (session is not null)
+                    {
+                        await session.DisposeAsync();
+                        session = null;
+                    }
+                }
             }
         }
         finally
         {
+            if (session is not null)
+            {
+                await ReturnAsync(session);
+            }
             Interlocked.Decrement(ref batchesInFlight);
+            if (answered is not null)
+            {
+                Complete(answered, answers!);
+            }
         }
         StartDraining();
     }
 
-    private async Task AnswerAsync(List<PendingCheck> batch)
+    // Completes each caller on this thread: its request goes on here until it next waits (PendingCheck's answers are
+    // not forced onto other threads).
+    private static void Complete(List<PendingCheck> batch, Outcome<ConsentCheck>[] answers)
     {
-        try
+        for (var i = 0; i < batch.Count; i++)
         {
-            var hashes = new string[batch.Count];
-            var purposes = new string[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                (hashes[i], purposes[i]) = (batch[i].Hash, batch[i].Purpose);
-            }
-            // Not any one caller's token: a caller that gives up must not cancel the answer of the others.
-            var answers = await WithSessionAsync(session => session.QueryAsync(this, hashes, purposes, CancellationToken.None), CancellationToken.None);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Answer.TrySetResult(answers[i]);
-            }
-        }
-        catch (Exception failure)
-        {
-            // The statement failed for all its pairs: each caller sees what its own single check would have thrown.
-            foreach (var pending in batch)
-            {
-                pending.Answer.TrySetException(failure);
-            }
+            batch[i].Answer.TrySetResult(answers[i]);
         }
     }
 
@@ -323,13 +357,24 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
 
     private sealed record PendingCheck(string Hash, string Purpose, CancellationToken Cancellation)
     {
-        // Completed from the drain: callers' continuations run on their own threads, not one after another on the drain's.
-        public TaskCompletionSource<Outcome<ConsentCheck>> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed by the drain on its own thread, while the next batch's statement runs (DrainAsync).
+        public TaskCompletionSource<Outcome<ConsentCheck>> Answer { get; } = new();
     }
 
     /// <summary>A connection kept open with the check prepared on it: CheckSql on SQLite, CoalescedSql on PostgreSQL.</summary>
     private sealed class Session(DbConnection connection, DbCommand select) : IAsyncDisposable
     {
+        public Task<Outcome<ConsentCheck>[]> QueryAsync(ConsentChecks owner, List<PendingCheck> batch, CancellationToken cancellationToken)
+        {
+            var hashes = new string[batch.Count];
+            var purposes = new string[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                (hashes[i], purposes[i]) = (batch[i].Hash, batch[i].Purpose);
+            }
+            return QueryAsync(owner, hashes, purposes, cancellationToken);
+        }
+
         public async Task<Outcome<ConsentCheck>[]> QueryAsync(ConsentChecks owner, string[] hashes, string[] purposes, CancellationToken cancellationToken)
         {
             ((NpgsqlParameter<string[]>)select.Parameters[0]).TypedValue = hashes;

@@ -44,6 +44,36 @@ public sealed class KeyRingTests
         Should.Throw<CryptographicException>(() => new KeyRing([KeyRing.NewKey()]).Decrypt(sealedValue, "email.to"));
     }
 
+    [Fact]
+    public void A_keyed_hash_stays_the_HMAC_of_the_value_under_the_derived_key_whatever_was_hashed_before_on_any_thread()
+    {
+        // Stored lookups (consent subjects, holds) depend on these bytes: the per-thread HMACs must give what a one-shot
+        // HMAC gives, across rings, across more uses than a thread keeps, for short and long values, on many threads.
+        static string Expected(byte[] master, string value, string purpose) => Convert.ToHexStringLower(HMACSHA256.HashData(
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: System.Text.Encoding.UTF8.GetBytes($"dataward:hash:{purpose}")),
+            System.Text.Encoding.UTF8.GetBytes(value)));
+        var masters = new[] { KeyRing.NewKey(), KeyRing.NewKey() };
+        var rings = masters.Select(m => new KeyRing([m])).ToArray();
+        string[] purposes = ["consent.subject", "consent.receipt", "hold", "a", "b", "c"];
+        string[] values = ["ana@example.com", "", "zoë@example.org", new string('x', 700), string.Concat(Enumerable.Repeat("ü", 300))];
+        Parallel.For(0, 8, _ =>
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                foreach (var purpose in purposes)
+                {
+                    for (var r = 0; r < rings.Length; r++)
+                    {
+                        foreach (var value in values)
+                        {
+                            rings[r].Hash(value, purpose).ShouldBe(Expected(masters[r], value, purpose));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     [Theory]
     [InlineData("not base64!", "not base64")]
     [InlineData("c2hvcnQ=", "must be 32 bytes")]

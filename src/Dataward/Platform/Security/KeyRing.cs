@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -70,14 +71,65 @@ public sealed class KeyRing
 
     /// <summary>A keyed hash for equality lookups. It uses the oldest key in the ring, so rotating the encryption key
     /// does not move every lookup; retiring that key means re-hashing.</summary>
-    public string Hash(string value, string purpose) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(Derive(keys[^1], "hash", purpose), Encoding.UTF8.GetBytes(value)));
+    public string Hash(string value, string purpose)
+    {
+        var key = Derive(keys[^1], "hash", purpose);
+        // Every consent check hashes its subject: the value is encoded on the stack (short ones) and hashed by an HMAC
+        // this thread keeps keyed, instead of a one-shot HMAC that sets up its key pads on every call.
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        byte[]? rented = null;
+        var bytes = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(value, bytes);
+            Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            var hmac = KeyedHmacs.For(key);
+            hmac.AppendData(bytes[..written]);
+            hmac.GetHashAndReset(hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 
     // A derived key depends only on its master key, use and purpose (a few constants), and deriving it cost more than
     // the hash it keys: every consent check hashes its subject (docs/benchmarks.md). Callers never change the bytes.
     private byte[] Derive((string Id, byte[] Key) master, string use, string purpose) =>
         derived.GetOrAdd((master.Id, use, purpose), static (k, key) =>
             HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, info: Encoding.UTF8.GetBytes($"dataward:{k.Use}:{k.Purpose}")), master.Key);
+
+    /// <summary>HMAC-SHA256 instances kept keyed, per thread (an instance is not thread-safe), by the derived key they
+    /// hold: a key ring's derived keys are kept (<see cref="Derive"/>), so the same array comes back for the same use.
+    /// A few per thread: the uses hashed (subjects, receipts, holds) are a handful of constants.</summary>
+    private static class KeyedHmacs
+    {
+        private const int Slots = 4;
+        [ThreadStatic] private static (byte[] Key, IncrementalHash Hmac)[]? kept;
+        [ThreadStatic] private static int next;
+
+        public static IncrementalHash For(byte[] key)
+        {
+            kept ??= new (byte[], IncrementalHash)[Slots];
+            foreach (var (keptKey, hmac) in kept)
+            {
+                if (ReferenceEquals(keptKey, key))
+                {
+                    return hmac;
+                }
+            }
+            var slot = next;
+            next = (next + 1) % Slots;
+            kept[slot].Hmac?.Dispose();
+            var created = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            kept[slot] = (key, created);
+            return created;
+        }
+    }
 
     public static byte[] NewKey() => RandomNumberGenerator.GetBytes(32);
 
