@@ -46,8 +46,9 @@ public sealed record ErasureResult(ErasurePreview Preview, IReadOnlyList<Collect
 
 /// <summary>Erases a data subject's rows: finds them once by the plan (before any identity is masked), then per
 /// collection, children first, masks the targeted fields (or deletes rows) in one transaction, saving progress
-/// before and after each. Primary keys, fields on either end of a reference and exempt categories are never
-/// changed; a collection without a primary key is left alone and said so.</summary>
+/// before each (the collection pending, with everything completed before it) and once at the end. Primary keys,
+/// fields on either end of a reference and exempt categories are never changed; a collection without a primary key
+/// is left alone and said so.</summary>
 public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDictionary<string, IDataStore> stores)
 {
     private readonly AccessRunner access = new(stores);
@@ -173,24 +174,21 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
         MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var preview = await KeptPreviewAsync(plan, policy, cancellationToken);
+        var (preview, readColumns) = await KeptPreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
         Dictionary<CollectionKey, IReadOnlyList<StoreRow>>? found = null;
+        // DSR016: the progress is saved before every change to a store (write-ahead: the collection as Pending, with the
+        // row digests that tell on resume whether its commit happened) and once at the end. A collection's completion is
+        // not saved on its own: it rides with the next save, as nothing is changed between the two (see
+        // docs/architecture.md, "Erasure checkpoints").
+        var unsaved = false;
         if (progress.Targets is null)
         {
             // Found once, before any change: masking an identity field would hide the rows from a second look. Steps
             // whose rows neither change nor lead to other rows are not read.
-            var needed = AccessRunner.NeededOutputs(plan);
-            var rows = found = await access.TraverseAsync(plan, identities, step =>
-            {
-                var erasure = preview.For(step.Collection);
-                IReadOnlyList<string> keys = erasure is { Action: not ErasureAction.None } ? erasure.KeyColumns : [];
-                IReadOnlyList<string> masked = erasure is { Action: ErasureAction.Mask } ? [.. erasure.Fields.Select(f => f.Field)] : [];
-                IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Concat(masked).Distinct(StringComparer.Ordinal)];
-                return columns.Count > 0 ? columns : null;
-            }, [], cancellationToken);
+            var rows = found = await access.TraverseAsync(plan, identities, step => readColumns.GetValueOrDefault(step.Collection), [], cancellationToken);
             var targets = new Dictionary<string, IReadOnlyList<IReadOnlyList<string?>>>(StringComparer.Ordinal);
             foreach (var collection in preview.Collections.Where(c => c.Action != ErasureAction.None))
             {
@@ -198,7 +196,8 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                     .Select(r => (IReadOnlyList<string?>)[.. collection.KeyColumns.Select(k => Text(r[k]))])];
             }
             progress = progress with { Targets = targets };
-            await checkpoint.SaveAsync(progress, cancellationToken);
+            // Saved with the first collection's pending record, before the first change (or at the end if nothing changes).
+            unsaved = true;
         }
 
         foreach (var collection in ErasureOrder(plan, preview))
@@ -277,6 +276,10 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 }
             }
             progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
+            unsaved = true;
+        }
+        if (unsaved)
+        {
             await checkpoint.SaveAsync(progress, cancellationToken);
         }
         return new ErasureResult(preview, progress.Completed, progress);
@@ -285,11 +288,16 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     // A preview depends on the plan, the datasets, the stores' described schemas and the policy: it is worked out once
     // and kept with the plan while all four stay the same (the same dataset and schema objects, a policy with the same
     // rules and exemptions), as a request runs the same few plans again and again.
-    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview);
+    // Kept with it, the columns the first look reads per collection (what later steps look rows up by, the key and the
+    // masked fields; none for a collection that neither changes nor leads anywhere): the same lists every run, so a
+    // store keeps the statement text it built for them.
+    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview,
+        IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns);
 
     private static readonly ConditionalWeakTable<TraversalPlan, KeptPreview> Previews = new();
 
-    private async Task<ErasurePreview> KeptPreviewAsync(TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
+    private async Task<(ErasurePreview Preview, IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns)> KeptPreviewAsync(
+        TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
     {
         var schemas = new StoreSchema?[plan.Steps.Count];
         for (var i = 0; i < schemas.Length; i++)
@@ -301,11 +309,24 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         {
             // Checked again as PreviewAsync would (itself kept per plan and schema, so cheap).
             await access.EnsureRunnableAsync(plan, cancellationToken);
-            return kept.Preview;
+            return (kept.Preview, kept.ReadColumns);
         }
         var preview = await PreviewAsync(plan, policy, cancellationToken);
-        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview));
-        return preview;
+        var needed = AccessRunner.NeededOutputs(plan);
+        var readColumns = new Dictionary<CollectionKey, IReadOnlyList<string>>();
+        foreach (var step in plan.Steps)
+        {
+            var erasure = preview.For(step.Collection);
+            IReadOnlyList<string> keys = erasure is { Action: not ErasureAction.None } ? erasure.KeyColumns : [];
+            IReadOnlyList<string> masked = erasure is { Action: ErasureAction.Mask } ? [.. erasure.Fields.Select(f => f.Field)] : [];
+            IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Concat(masked).Distinct(StringComparer.Ordinal)];
+            if (columns.Count > 0)
+            {
+                readColumns[step.Collection] = columns;
+            }
+        }
+        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview, readColumns));
+        return (preview, readColumns);
     }
 
     private static bool SameObjects<T>(IReadOnlyList<T> kept, IReadOnlyList<T> now) where T : class?
