@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dataward.Connectors.Datasets;
 using Dataward.Connectors.Masking;
 using Dataward.Connectors.Planning;
@@ -22,6 +23,13 @@ public sealed record ErasureProgress(
 
     public bool IsCompleted(CollectionKey collection) => Completed.Any(p => p.Collection == collection.ToString());
 }
+
+/// <summary>How a host stores <see cref="ErasureProgress"/>: camel-case JSON, written by source-generated code (a host
+/// saves the progress before every change of an erasure, so its serialisation is on every erasure's path) and read
+/// back by it. Progress saved before with <see cref="JsonSerializerDefaults.Web"/> reads the same.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ErasureProgress))]
+public sealed partial class ErasureProgressJson : JsonSerializerContext;
 
 /// <summary>A collection whose transaction was about to commit: the keyed digest of each row's new values (by key
 /// fingerprint) tells, on resume, which rows already carry them, so nothing is applied twice.</summary>
@@ -174,7 +182,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
         MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var (preview, readColumns) = await KeptPreviewAsync(plan, policy, cancellationToken);
+        var (preview, readColumns, order) = await KeptPreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
@@ -200,7 +208,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             unsaved = true;
         }
 
-        foreach (var collection in ErasureOrder(plan, preview))
+        foreach (var collection in order)
         {
             if (progress.IsCompleted(collection.Collection))
             {
@@ -290,13 +298,13 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     // rules and exemptions), as a request runs the same few plans again and again.
     // Kept with it, the columns the first look reads per collection (what later steps look rows up by, the key and the
     // masked fields; none for a collection that neither changes nor leads anywhere): the same lists every run, so a
-    // store keeps the statement text it built for them.
+    // store keeps the statement text it built for them; and the order the collections are erased in.
     private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview,
-        IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns);
+        IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns, IReadOnlyList<CollectionErasure> Order);
 
     private static readonly ConditionalWeakTable<TraversalPlan, KeptPreview> Previews = new();
 
-    private async Task<(ErasurePreview Preview, IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns)> KeptPreviewAsync(
+    private async Task<(ErasurePreview Preview, IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns, IReadOnlyList<CollectionErasure> Order)> KeptPreviewAsync(
         TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
     {
         var schemas = new StoreSchema?[plan.Steps.Count];
@@ -309,7 +317,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         {
             // Checked again as PreviewAsync would (itself kept per plan and schema, so cheap).
             await access.EnsureRunnableAsync(plan, cancellationToken);
-            return (kept.Preview, kept.ReadColumns);
+            return (kept.Preview, kept.ReadColumns, kept.Order);
         }
         var preview = await PreviewAsync(plan, policy, cancellationToken);
         var needed = AccessRunner.NeededOutputs(plan);
@@ -325,8 +333,9 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 readColumns[step.Collection] = columns;
             }
         }
-        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview, readColumns));
-        return (preview, readColumns);
+        IReadOnlyList<CollectionErasure> order = [.. ErasureOrder(plan, preview)];
+        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview, readColumns, order));
+        return (preview, readColumns, order);
     }
 
     private static bool SameObjects<T>(IReadOnlyList<T> kept, IReadOnlyList<T> now) where T : class?

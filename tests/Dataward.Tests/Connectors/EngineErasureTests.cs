@@ -232,5 +232,18 @@ public sealed class EngineErasureTests
 
         back.Targets!["d:c"][0].ShouldBe(["1", "x"]);
         back.Pending!.Proof.Fields[0].Strategy.ShouldBe("null_rewrite");
+
+        // As the request job stores it, and as it stored it before (web defaults): a saved erasure resumes from either.
+        var stored = JsonSerializer.Serialize(progress, ErasureProgressJson.Default.ErasureProgress);
+        stored.ShouldBe(JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        foreach (var text in new[] { stored, JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)) })
+        {
+            var read = JsonSerializer.Deserialize(text, ErasureProgressJson.Default.ErasureProgress)!;
+            read.Targets!["d:c"][0].ShouldBe(["1", "x"]);
+            read.Pending!.RowDigests["f"].ShouldBe("g");
+            read.Pending.Proof.Rows.ShouldBe(1);
+            read.Pending.Proof.Fields[0].Values.ShouldBe(1);
+            read.Pending.Proof.KeyFingerprints.ShouldBe(["f"]);
+        }
     }
 }
