@@ -208,83 +208,115 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             unsaved = true;
         }
 
-        foreach (var collection in order)
+        // The change of the collection before, still running: its commit (on SQLite a flush to disk) overlaps the work
+        // that prepares the next collection (masked values, digests, proof), which touches no store. It is awaited before
+        // anything reads a store again or saves progress: changes stay one after the other, each recorded as above.
+        Task? changing = null;
+        async Task SettledAsync()
         {
-            if (progress.IsCompleted(collection.Collection))
+            if (changing is { } running)
             {
-                continue;
+                changing = null;
+                await running;
             }
-            var store = stores[collection.Collection.Dataset];
-            var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
-            var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
-            var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
-            CollectionProof proof;
-            if (collection.Action == ErasureAction.DeleteRows)
+        }
+        try
+        {
+            foreach (var collection in order)
             {
-                // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
-                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
-                proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
-                    [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
-                progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
-                await checkpoint.SaveAsync(progress, cancellationToken);
-                if (present.Count > 0)
+                if (progress.IsCompleted(collection.Collection))
                 {
-                    await store.DeleteAsync(table.Name, collection.KeyColumns, [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])], cancellationToken);
+                    continue;
                 }
-            }
-            else
-            {
-                var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
-                IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
-                    : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
-                    : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
-                var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
-                var digests = new Dictionary<string, string>(StringComparer.Ordinal);
-                var updates = new List<RowUpdate>();
-                var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
-                var fingerprints = new List<string>();
-                foreach (var row in current)
+                var store = stores[collection.Collection.Dataset];
+                var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
+                var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
+                var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
+                CollectionProof proof;
+                if (collection.Action == ErasureAction.DeleteRows)
                 {
-                    var key = collection.KeyColumns.Select(k => row[k]).ToList();
-                    var fingerprint = Fingerprint(hmac, key);
-                    fingerprints.Add(fingerprint);
-                    // A row already holding the values an interrupted run committed is not masked again.
-                    if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
-                        && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
-                    {
-                        digests[fingerprint] = committed;
-                        continue;
-                    }
-                    var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var field in collection.Fields)
-                    {
-                        var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
-                        values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
-                        if (row[field.Field] is not null)
-                        {
-                            counts[field.Field]++;
-                        }
-                    }
-                    digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
-                    updates.Add(new RowUpdate(key, values));
-                }
-                var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
-                proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
-                    [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
-                    fingerprints);
-                if (updates.Count > 0)
-                {
-                    progress = progress with { Pending = new PendingCollection(proof.Collection, digests, proof) };
+                    // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
+                    await SettledAsync();
+                    var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
+                    proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
+                        [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
+                    progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
                     await checkpoint.SaveAsync(progress, cancellationToken);
-                    await store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken);
+                    if (present.Count > 0)
+                    {
+                        IReadOnlyList<IReadOnlyList<object?>> deleted = [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])];
+                        changing = Task.Run(() => store.DeleteAsync(table.Name, collection.KeyColumns, deleted, cancellationToken), cancellationToken);
+                    }
                 }
-                else if (previous is not null)
+                else
                 {
-                    proof = previous;
+                    var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
+                    if (found is null && keys.Count > 0)
+                    {
+                        // A resumed run reads the rows back: after the change before is committed.
+                        await SettledAsync();
+                    }
+                    IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
+                        : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
+                        : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
+                    var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
+                    var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+                    var updates = new List<RowUpdate>();
+                    var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
+                    var fingerprints = new List<string>();
+                    foreach (var row in current)
+                    {
+                        var key = collection.KeyColumns.Select(k => row[k]).ToList();
+                        var fingerprint = Fingerprint(hmac, key);
+                        fingerprints.Add(fingerprint);
+                        // A row already holding the values an interrupted run committed is not masked again.
+                        if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
+                            && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
+                        {
+                            digests[fingerprint] = committed;
+                            continue;
+                        }
+                        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+                        foreach (var field in collection.Fields)
+                        {
+                            var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
+                            values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
+                            if (row[field.Field] is not null)
+                            {
+                                counts[field.Field]++;
+                            }
+                        }
+                        digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
+                        updates.Add(new RowUpdate(key, values));
+                    }
+                    var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
+                    proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
+                        [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
+                        fingerprints);
+                    if (updates.Count > 0)
+                    {
+                        progress = progress with { Pending = new PendingCollection(proof.Collection, digests, proof) };
+                        // This save records the collection before as completed: its commit comes first.
+                        await SettledAsync();
+                        await checkpoint.SaveAsync(progress, cancellationToken);
+                        changing = Task.Run(() => store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken), cancellationToken);
+                    }
+                    else if (previous is not null)
+                    {
+                        proof = previous;
+                    }
                 }
+                progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
+                unsaved = true;
             }
-            progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
-            unsaved = true;
+            await SettledAsync();
+        }
+        catch when (changing is { } running)
+        {
+            // Nothing outlives the run: a change still running finishes (or fails) before the error goes up, so the
+            // caller may close its stores.
+            await running.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
         if (unsaved)
         {
@@ -403,15 +435,34 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
 
     // HMAC-SHA-256 under the fingerprint key, by one keyed hash reused for the run (the same values as a one-shot
     // HMACSHA256.HashData, without setting up the key for every row).
-    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key) =>
-        Convert.ToHexStringLower(Hash(hmac, "key\n" + StoreValues.Canonical(key)));
-
-    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values) =>
-        Convert.ToHexStringLower(Hash(hmac, "values\n" + StoreValues.Canonical(values)))[..32];
-
-    private static byte[] Hash(IncrementalHash hmac, string text)
+    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key)
     {
-        hmac.AppendData(Encoding.UTF8.GetBytes(text));
-        return hmac.GetHashAndReset();
+        Span<byte> hash = stackalloc byte[32];
+        Hash(hmac, "key\n", StoreValues.Canonical(key), hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    // The first 16 bytes of the HMAC, as hex.
+    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        Hash(hmac, "values\n", StoreValues.Canonical(values), hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    // The HMAC of the UTF-8 of prefix + text.
+    private static void Hash(IncrementalHash hmac, string prefix, string text, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(prefix.Length + text.Length);
+        var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        var buffer = rented ?? stackalloc byte[512];
+        var written = Encoding.UTF8.GetBytes(prefix, buffer);
+        written += Encoding.UTF8.GetBytes(text, buffer[written..]);
+        hmac.AppendData(buffer[..written]);
+        hmac.GetHashAndReset(hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

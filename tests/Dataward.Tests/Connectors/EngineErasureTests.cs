@@ -101,6 +101,10 @@ public sealed class EngineErasureTests
             saves = counting.Saves;
         }
         expectedProofs.Where(p => p.Action == "deleted").ShouldNotBeEmpty();
+        // The proof's fingerprints: HMAC-SHA-256 under the fingerprint key of the key's canonical text, never the key.
+        expectedProofs.Single(p => p.Collection.EndsWith(":customer", StringComparison.Ordinal)).KeyFingerprints.ShouldBe([
+            Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(secrets.FingerprintKey,
+                System.Text.Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical([1L]))))]);
         var changedCollections = expectedProofs.Count(p => p.Rows > 0);
         changedCollections.ShouldBeGreaterThan(3);
         saves.ShouldBe(changedCollections + 1);
