@@ -208,9 +208,11 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
             unsaved = true;
         }
 
-        // The change of the collection before, still running: its commit (on SQLite a flush to disk) overlaps the work
-        // that prepares the next collection (masked values, digests, proof), which touches no store. It is awaited before
-        // anything reads a store again or saves progress: changes stay one after the other, each recorded as above.
+        // The change of the collection before, still running where the store waits on the network (PostgreSQL): the wait
+        // overlaps the work that prepares the next collection (masked values, digests, proof), which touches no store.
+        // SQLite's calls finish before they return (handing them to another thread to overlap its flushes cost more in
+        // wake-ups than it saved: docs/benchmarks.md). It is awaited before anything reads a store again or saves
+        // progress: changes stay one after the other, each recorded as above.
         Task? changing = null;
         async Task SettledAsync()
         {
@@ -245,7 +247,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                     if (present.Count > 0)
                     {
                         IReadOnlyList<IReadOnlyList<object?>> deleted = [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])];
-                        changing = Task.Run(() => store.DeleteAsync(table.Name, collection.KeyColumns, deleted, cancellationToken), cancellationToken);
+                        changing = store.DeleteAsync(table.Name, collection.KeyColumns, deleted, cancellationToken);
                     }
                 }
                 else
@@ -299,7 +301,7 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                         // This save records the collection before as completed: its commit comes first.
                         await SettledAsync();
                         await checkpoint.SaveAsync(progress, cancellationToken);
-                        changing = Task.Run(() => store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken), cancellationToken);
+                        changing = store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken);
                     }
                     else if (previous is not null)
                     {
