@@ -21,12 +21,11 @@ namespace Dataward.Benchmarks.Requests;
 /// shop) holds the shop's dataset and its connection; each request opens a DI scope, connects through
 /// <see cref="ConnectionService.ConnectAsync"/>, plans with <see cref="ConnectedDatasets.Plan"/> and runs
 /// <see cref="AccessRunner"/> (as <c>RequestAccess</c> does) or <see cref="ErasureRunner"/> with the default policy and a
-/// checkpoint that serialises the progress as the erasure job does before encrypting and saving it (the save to
+/// checkpoint that serialises the progress as the erasure job does (<see cref="ErasureProgressJson"/>) before encrypting and saving it (the save to
 /// Dataward's own database is not counted: it is the host's bookkeeping, not a query the plan needs).</summary>
 internal sealed class EngineShop : IAsyncDisposable
 {
     private static readonly string MasterKey = Convert.ToBase64String(Encoding.ASCII.GetBytes("dataward-bench-requests-key-32by"));
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly WebApplication app;
 
     private EngineShop(WebApplication app) => this.app = app;
@@ -114,7 +113,7 @@ internal sealed class EngineShop : IAsyncDisposable
 
         public Task SaveAsync(ErasureProgress progress, CancellationToken cancellationToken)
         {
-            Saved = JsonSerializer.Serialize(progress, Json);
+            Saved = JsonSerializer.Serialize(progress, ErasureProgressJson.Default.ErasureProgress);
             return Task.CompletedTask;
         }
     }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dataward.Connectors.Datasets;
 using Dataward.Connectors.Masking;
 using Dataward.Connectors.Planning;
@@ -22,6 +23,13 @@ public sealed record ErasureProgress(
 
     public bool IsCompleted(CollectionKey collection) => Completed.Any(p => p.Collection == collection.ToString());
 }
+
+/// <summary>How a host stores <see cref="ErasureProgress"/>: camel-case JSON, written by source-generated code (a host
+/// saves the progress before every change of an erasure, so its serialisation is on every erasure's path) and read
+/// back by it. Progress saved before with <see cref="JsonSerializerDefaults.Web"/> reads the same.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ErasureProgress))]
+public sealed partial class ErasureProgressJson : JsonSerializerContext;
 
 /// <summary>A collection whose transaction was about to commit: the keyed digest of each row's new values (by key
 /// fingerprint) tells, on resume, which rows already carry them, so nothing is applied twice.</summary>
@@ -46,8 +54,9 @@ public sealed record ErasureResult(ErasurePreview Preview, IReadOnlyList<Collect
 
 /// <summary>Erases a data subject's rows: finds them once by the plan (before any identity is masked), then per
 /// collection, children first, masks the targeted fields (or deletes rows) in one transaction, saving progress
-/// before and after each. Primary keys, fields on either end of a reference and exempt categories are never
-/// changed; a collection without a primary key is left alone and said so.</summary>
+/// before each (the collection pending, with everything completed before it) and once at the end. Primary keys,
+/// fields on either end of a reference and exempt categories are never changed; a collection without a primary key
+/// is left alone and said so.</summary>
 public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDictionary<string, IDataStore> stores)
 {
     private readonly AccessRunner access = new(stores);
@@ -173,24 +182,21 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     public async Task<ErasureResult> RunAsync(TraversalPlan plan, IReadOnlyDictionary<string, string> identities, ErasurePolicy policy,
         MaskingSecrets secrets, IErasureCheckpoint checkpoint, ErasureProgress? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var preview = await KeptPreviewAsync(plan, policy, cancellationToken);
+        var (preview, readColumns, order) = await KeptPreviewAsync(plan, policy, cancellationToken);
         var progress = resumeFrom ?? ErasureProgress.Start;
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secrets.FingerprintKey);
         // The rows as found, when this run found them: their values are what gets masked (a resumed run reads them again).
         Dictionary<CollectionKey, IReadOnlyList<StoreRow>>? found = null;
+        // DSR016: the progress is saved before every change to a store (write-ahead: the collection as Pending, with the
+        // row digests that tell on resume whether its commit happened) and once at the end. A collection's completion is
+        // not saved on its own: it rides with the next save, as nothing is changed between the two (see
+        // docs/architecture.md, "Erasure checkpoints").
+        var unsaved = false;
         if (progress.Targets is null)
         {
             // Found once, before any change: masking an identity field would hide the rows from a second look. Steps
             // whose rows neither change nor lead to other rows are not read.
-            var needed = AccessRunner.NeededOutputs(plan);
-            var rows = found = await access.TraverseAsync(plan, identities, step =>
-            {
-                var erasure = preview.For(step.Collection);
-                IReadOnlyList<string> keys = erasure is { Action: not ErasureAction.None } ? erasure.KeyColumns : [];
-                IReadOnlyList<string> masked = erasure is { Action: ErasureAction.Mask } ? [.. erasure.Fields.Select(f => f.Field)] : [];
-                IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Concat(masked).Distinct(StringComparer.Ordinal)];
-                return columns.Count > 0 ? columns : null;
-            }, [], cancellationToken);
+            var rows = found = await access.TraverseAsync(plan, identities, step => readColumns.GetValueOrDefault(step.Collection), [], cancellationToken);
             var targets = new Dictionary<string, IReadOnlyList<IReadOnlyList<string?>>>(StringComparer.Ordinal);
             foreach (var collection in preview.Collections.Where(c => c.Action != ErasureAction.None))
             {
@@ -198,85 +204,124 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                     .Select(r => (IReadOnlyList<string?>)[.. collection.KeyColumns.Select(k => Text(r[k]))])];
             }
             progress = progress with { Targets = targets };
-            await checkpoint.SaveAsync(progress, cancellationToken);
+            // Saved with the first collection's pending record, before the first change (or at the end if nothing changes).
+            unsaved = true;
         }
 
-        foreach (var collection in ErasureOrder(plan, preview))
+        // The change of the collection before, still running where the store waits on the network (PostgreSQL): the wait
+        // overlaps the work that prepares the next collection (masked values, digests, proof), which touches no store.
+        // SQLite's calls finish before they return (handing them to another thread to overlap its flushes cost more in
+        // wake-ups than it saved: docs/benchmarks.md). It is awaited before anything reads a store again or saves
+        // progress: changes stay one after the other, each recorded as above.
+        Task? changing = null;
+        async Task SettledAsync()
         {
-            if (progress.IsCompleted(collection.Collection))
+            if (changing is { } running)
             {
-                continue;
+                changing = null;
+                await running;
             }
-            var store = stores[collection.Collection.Dataset];
-            var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
-            var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
-            var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
-            CollectionProof proof;
-            if (collection.Action == ErasureAction.DeleteRows)
+        }
+        try
+        {
+            foreach (var collection in order)
             {
-                // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
-                var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
-                proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
-                    [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
-                progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
-                await checkpoint.SaveAsync(progress, cancellationToken);
-                if (present.Count > 0)
+                if (progress.IsCompleted(collection.Collection))
                 {
-                    await store.DeleteAsync(table.Name, collection.KeyColumns, [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])], cancellationToken);
+                    continue;
                 }
-            }
-            else
-            {
-                var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
-                IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
-                    : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
-                    : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
-                var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
-                var digests = new Dictionary<string, string>(StringComparer.Ordinal);
-                var updates = new List<RowUpdate>();
-                var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
-                var fingerprints = new List<string>();
-                foreach (var row in current)
+                var store = stores[collection.Collection.Dataset];
+                var table = (await store.DescribeAsync(cancellationToken)).Find(collection.Collection.Collection)!;
+                var keyColumns = collection.KeyColumns.Select(k => table.Column(k)!).ToList();
+                var keys = progress.Targets!.GetValueOrDefault(collection.Collection.ToString()) ?? [];
+                CollectionProof proof;
+                if (collection.Action == ErasureAction.DeleteRows)
                 {
-                    var key = collection.KeyColumns.Select(k => row[k]).ToList();
-                    var fingerprint = Fingerprint(hmac, key);
-                    fingerprints.Add(fingerprint);
-                    // A row already holding the values an interrupted run committed is not masked again.
-                    if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
-                        && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
-                    {
-                        digests[fingerprint] = committed;
-                        continue;
-                    }
-                    var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var field in collection.Fields)
-                    {
-                        var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
-                        values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
-                        if (row[field.Field] is not null)
-                        {
-                            counts[field.Field]++;
-                        }
-                    }
-                    digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
-                    updates.Add(new RowUpdate(key, values));
-                }
-                var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
-                proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
-                    [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
-                    fingerprints);
-                if (updates.Count > 0)
-                {
-                    progress = progress with { Pending = new PendingCollection(proof.Collection, digests, proof) };
+                    // Deleting is idempotent: a resumed run deletes whatever of the rows is still there.
+                    await SettledAsync();
+                    var present = keys.Count == 0 ? [] : await store.SelectAsync(table.Name, collection.KeyColumns, [Filter(collection, keys)], cancellationToken);
+                    proof = new CollectionProof(collection.Collection.ToString(), "deleted", keys.Count, [],
+                        [.. keys.Select(k => Fingerprint(hmac, Typed(k, keyColumns)))]);
+                    progress = progress with { Pending = new PendingCollection(proof.Collection, new Dictionary<string, string>(), proof) };
                     await checkpoint.SaveAsync(progress, cancellationToken);
-                    await store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken);
+                    if (present.Count > 0)
+                    {
+                        IReadOnlyList<IReadOnlyList<object?>> deleted = [.. present.Select(r => (IReadOnlyList<object?>)[.. r.Values])];
+                        changing = store.DeleteAsync(table.Name, collection.KeyColumns, deleted, cancellationToken);
+                    }
                 }
-                else if (previous is not null)
+                else
                 {
-                    proof = previous;
+                    var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
+                    if (found is null && keys.Count > 0)
+                    {
+                        // A resumed run reads the rows back: after the change before is committed.
+                        await SettledAsync();
+                    }
+                    IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
+                        : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
+                        : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
+                    var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
+                    var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+                    var updates = new List<RowUpdate>();
+                    var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
+                    var fingerprints = new List<string>();
+                    foreach (var row in current)
+                    {
+                        var key = collection.KeyColumns.Select(k => row[k]).ToList();
+                        var fingerprint = Fingerprint(hmac, key);
+                        fingerprints.Add(fingerprint);
+                        // A row already holding the values an interrupted run committed is not masked again.
+                        if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
+                            && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
+                        {
+                            digests[fingerprint] = committed;
+                            continue;
+                        }
+                        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+                        foreach (var field in collection.Fields)
+                        {
+                            var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
+                            values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
+                            if (row[field.Field] is not null)
+                            {
+                                counts[field.Field]++;
+                            }
+                        }
+                        digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
+                        updates.Add(new RowUpdate(key, values));
+                    }
+                    var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
+                    proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
+                        [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
+                        fingerprints);
+                    if (updates.Count > 0)
+                    {
+                        progress = progress with { Pending = new PendingCollection(proof.Collection, digests, proof) };
+                        // This save records the collection before as completed: its commit comes first.
+                        await SettledAsync();
+                        await checkpoint.SaveAsync(progress, cancellationToken);
+                        changing = store.UpdateAsync(table.Name, collection.KeyColumns, updates, cancellationToken);
+                    }
+                    else if (previous is not null)
+                    {
+                        proof = previous;
+                    }
                 }
+                progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
+                unsaved = true;
             }
-            progress = progress with { Pending = null, Completed = [.. progress.Completed, proof] };
+            await SettledAsync();
+        }
+        catch when (changing is { } running)
+        {
+            // Nothing outlives the run: a change still running finishes (or fails) before the error goes up, so the
+            // caller may close its stores.
+            await running.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+        if (unsaved)
+        {
             await checkpoint.SaveAsync(progress, cancellationToken);
         }
         return new ErasureResult(preview, progress.Completed, progress);
@@ -285,11 +330,16 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
     // A preview depends on the plan, the datasets, the stores' described schemas and the policy: it is worked out once
     // and kept with the plan while all four stay the same (the same dataset and schema objects, a policy with the same
     // rules and exemptions), as a request runs the same few plans again and again.
-    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview);
+    // Kept with it, the columns the first look reads per collection (what later steps look rows up by, the key and the
+    // masked fields; none for a collection that neither changes nor leads anywhere): the same lists every run, so a
+    // store keeps the statement text it built for them; and the order the collections are erased in.
+    private sealed record KeptPreview(Dataset[] Datasets, StoreSchema?[] Schemas, string Policy, ErasurePreview Preview,
+        IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns, IReadOnlyList<CollectionErasure> Order);
 
     private static readonly ConditionalWeakTable<TraversalPlan, KeptPreview> Previews = new();
 
-    private async Task<ErasurePreview> KeptPreviewAsync(TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
+    private async Task<(ErasurePreview Preview, IReadOnlyDictionary<CollectionKey, IReadOnlyList<string>> ReadColumns, IReadOnlyList<CollectionErasure> Order)> KeptPreviewAsync(
+        TraversalPlan plan, ErasurePolicy policy, CancellationToken cancellationToken)
     {
         var schemas = new StoreSchema?[plan.Steps.Count];
         for (var i = 0; i < schemas.Length; i++)
@@ -301,11 +351,25 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
         {
             // Checked again as PreviewAsync would (itself kept per plan and schema, so cheap).
             await access.EnsureRunnableAsync(plan, cancellationToken);
-            return kept.Preview;
+            return (kept.Preview, kept.ReadColumns, kept.Order);
         }
         var preview = await PreviewAsync(plan, policy, cancellationToken);
-        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview));
-        return preview;
+        var needed = AccessRunner.NeededOutputs(plan);
+        var readColumns = new Dictionary<CollectionKey, IReadOnlyList<string>>();
+        foreach (var step in plan.Steps)
+        {
+            var erasure = preview.For(step.Collection);
+            IReadOnlyList<string> keys = erasure is { Action: not ErasureAction.None } ? erasure.KeyColumns : [];
+            IReadOnlyList<string> masked = erasure is { Action: ErasureAction.Mask } ? [.. erasure.Fields.Select(f => f.Field)] : [];
+            IReadOnlyList<string> columns = [.. (needed.GetValueOrDefault(step.Collection) ?? []).Concat(keys).Concat(masked).Distinct(StringComparer.Ordinal)];
+            if (columns.Count > 0)
+            {
+                readColumns[step.Collection] = columns;
+            }
+        }
+        IReadOnlyList<CollectionErasure> order = [.. ErasureOrder(plan, preview)];
+        Previews.AddOrUpdate(plan, new KeptPreview([.. datasets], schemas, key, preview, readColumns, order));
+        return (preview, readColumns, order);
     }
 
     private static bool SameObjects<T>(IReadOnlyList<T> kept, IReadOnlyList<T> now) where T : class?
@@ -373,15 +437,34 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
 
     // HMAC-SHA-256 under the fingerprint key, by one keyed hash reused for the run (the same values as a one-shot
     // HMACSHA256.HashData, without setting up the key for every row).
-    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key) =>
-        Convert.ToHexStringLower(Hash(hmac, "key\n" + StoreValues.Canonical(key)));
-
-    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values) =>
-        Convert.ToHexStringLower(Hash(hmac, "values\n" + StoreValues.Canonical(values)))[..32];
-
-    private static byte[] Hash(IncrementalHash hmac, string text)
+    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key)
     {
-        hmac.AppendData(Encoding.UTF8.GetBytes(text));
-        return hmac.GetHashAndReset();
+        Span<byte> hash = stackalloc byte[32];
+        Hash(hmac, "key\n", StoreValues.Canonical(key), hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    // The first 16 bytes of the HMAC, as hex.
+    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        Hash(hmac, "values\n", StoreValues.Canonical(values), hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    // The HMAC of the UTF-8 of prefix + text.
+    private static void Hash(IncrementalHash hmac, string prefix, string text, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(prefix.Length + text.Length);
+        var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        var buffer = rented ?? stackalloc byte[512];
+        var written = Encoding.UTF8.GetBytes(prefix, buffer);
+        written += Encoding.UTF8.GetBytes(text, buffer[written..]);
+        hmac.AppendData(buffer[..written]);
+        hmac.GetHashAndReset(hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

@@ -263,8 +263,7 @@ public abstract class SqlStore : IDataStore
         var connection = rented.Connection;
         var statements = new List<DbCommand>();
         // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
-        foreach (var group in updates.GroupBy(u => StoreValues.Canonical(u.Values.OrderBy(v => v.Key, StringComparer.Ordinal)
-                     .SelectMany(v => new object?[] { v.Key, v.Value })), StringComparer.Ordinal))
+        foreach (var group in updates.GroupBy(u => u.Values, SameValues.Instance))
         {
             var values = group.First().Values;
             if (values.Count == 0)
@@ -609,6 +608,54 @@ public abstract class SqlStore : IDataStore
             }
         }
         return result;
+    }
+
+    /// <summary>New values that are the same column for column: same names, and values of the same type that are equal
+    /// (a decimal with the same scale, a timestamp of the same kind; binary never), so one statement writes them all.</summary>
+    private sealed class SameValues : IEqualityComparer<IReadOnlyDictionary<string, object?>>
+    {
+        public static readonly SameValues Instance = new();
+
+        public bool Equals(IReadOnlyDictionary<string, object?>? x, IReadOnlyDictionary<string, object?>? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return true;
+            }
+            if (x is null || y is null || x.Count != y.Count)
+            {
+                return false;
+            }
+            foreach (var (name, value) in x)
+            {
+                if (!y.TryGetValue(name, out var other) || !Same(value, other))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public int GetHashCode(IReadOnlyDictionary<string, object?> values)
+        {
+            var hash = values.Count;
+            foreach (var (name, value) in values)
+            {
+                // Independent of the order the names come in, as Equals is.
+                hash += HashCode.Combine(StringComparer.Ordinal.GetHashCode(name), value is null or byte[]? 0 : value.GetHashCode());
+            }
+            return hash;
+        }
+
+        private static bool Same(object? a, object? b) => (a, b) switch
+        {
+            (null, null) => true,
+            (null, _) or (_, null) => false,
+            (decimal m, decimal n) => m == n && m.Scale == n.Scale,
+            (DateTime d, DateTime e) => d == e && d.Kind == e.Kind,
+            (byte[], _) => false,
+            _ => a.GetType() == b.GetType() && a.Equals(b),
+        };
     }
 
     private sealed record PreparedFilter(IReadOnlyList<StoreColumn> Columns, IReadOnlyList<IReadOnlyList<object>> Tuples);

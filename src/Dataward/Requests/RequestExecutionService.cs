@@ -208,7 +208,7 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
                 OrganisationKey("requests.erasure.hmac"), OrganisationKey("requests.erasure.fingerprint"));
             var progress = execution.ProgressEncrypted is null
                 ? null
-                : JsonSerializer.Deserialize<ErasureProgress>(keys.Decrypt(execution.ProgressEncrypted, ProgressPurpose), Json);
+                : JsonSerializer.Deserialize(keys.Decrypt(execution.ProgressEncrypted, ProgressPurpose), ErasureProgressJson.Default.ErasureProgress);
             var checkpoint = new ExecutionCheckpoint(SaveProgress(record, execution, progress?.Completed.Count ?? 0));
             var result = await new ErasureRunner(connected.Datasets, connected.Stores)
                 .RunAsync(plan, identities, document.ToPolicy(), secrets, checkpoint, progress, cancellationToken);
@@ -239,7 +239,7 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
         return async (progress, cancellationToken) =>
         {
             var now = time.GetUtcNow();
-            execution.ProgressEncrypted = keys.Encrypt(JsonSerializer.Serialize(progress, Json), ProgressPurpose);
+            execution.ProgressEncrypted = keys.Encrypt(JsonSerializer.Serialize(progress, ErasureProgressJson.Default.ErasureProgress), ProgressPurpose);
             execution.LeaseUntil = now + Lease;
             execution.UpdatedAt = now;
             foreach (var proof in progress.Completed.Skip(completed))
@@ -351,7 +351,7 @@ public sealed partial class RequestExecutionService(DatawardDbContext db, Reques
         execution.LastError = null;
         execution.UpdatedAt = now;
         // The rows' keys were needed only to finish; the proofs stay.
-        execution.ProgressEncrypted = keys.Encrypt(JsonSerializer.Serialize(result.Progress with { Targets = null, Pending = null }, Json), ProgressPurpose);
+        execution.ProgressEncrypted = keys.Encrypt(JsonSerializer.Serialize(result.Progress with { Targets = null, Pending = null }, ErasureProgressJson.Default.ErasureProgress), ProgressPurpose);
         execution.Summary = JsonSerializer.Serialize(summary, Json);
         await audit.RecordAsync(SystemActor, "requests.erasure_proof", $"request:{record.Id}", proof, cancellationToken);
         var rows = result.Proofs.Sum(p => p.Rows);

@@ -72,6 +72,94 @@ public sealed class EngineErasureTests
         FidesExampleDatabase.Changes(final, await db.DumpAsync()).ShouldBeEmpty();
     }
 
+    // Masks with random values (a second application would show) and deletes logins (the delete path has its seams too).
+    private static readonly ErasurePolicy RandomAndDeletePolicy = new([.. RandomPolicy.Rules, new ErasureRule("user.sensor", MaskingSpec.Of(MaskingStrategy.DeleteRow))], []);
+
+    [Theory]
+    [MemberData(nameof(EngineFidesParityTests.Providers), MemberType = typeof(EngineFidesParityTests))]
+    public async Task DSR016_an_erasure_killed_at_any_checkpoint_seam_resumes_with_nothing_missed_and_nothing_applied_twice(StorageProvider provider)
+    {
+        var dataset = FidesExampleDatabase.Dataset();
+        var plan = TraversalPlanner.Plan([dataset], ["email"]);
+        var secrets = MaskingSecrets.Random();
+
+        // Uninterrupted: which cells change, the proofs, and how often progress is saved: before each collection's change
+        // (its pending record carrying the completions before it) and once at the end, never a save of its own for a
+        // completion (each save is a commit in the host's database).
+        Dictionary<string, string> original;
+        HashSet<string> expected;
+        IReadOnlyList<CollectionProof> expectedProofs;
+        int saves;
+        await using (var db = await FidesExampleDatabase.CreateAsync(provider))
+        {
+            original = await db.DumpAsync();
+            var counting = new SeamCheckpoint(-1, false);
+            var result = await new ErasureRunner([dataset], new Dictionary<string, IDataStore> { [FidesExampleDatabase.DatasetKey] = db.Store })
+                .RunAsync(plan, Email, RandomAndDeletePolicy, secrets, counting);
+            expected = ChangedCells(original, await db.DumpAsync());
+            expectedProofs = result.Proofs;
+            saves = counting.Saves;
+        }
+        expectedProofs.Where(p => p.Action == "deleted").ShouldNotBeEmpty();
+        // The proof's fingerprints: HMAC-SHA-256 under the fingerprint key of the key's canonical text, never the key.
+        expectedProofs.Single(p => p.Collection.EndsWith(":customer", StringComparison.Ordinal)).KeyFingerprints.ShouldBe([
+            Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(secrets.FingerprintKey,
+                System.Text.Encoding.UTF8.GetBytes("key\n" + StoreValues.Canonical([1L]))))]);
+        var changedCollections = expectedProofs.Count(p => p.Rows > 0);
+        changedCollections.ShouldBeGreaterThan(3);
+        saves.ShouldBe(changedCollections + 1);
+
+        // Killed at every seam: just before save k is stored (everything since save k-1 applied, not recorded) and just
+        // after it (recorded, the next change not applied); a kill inside a store's transaction rolls it back, which is
+        // the second case. The resumed run starts from the last save stored, or from nothing.
+        for (var k = 0; k < saves; k++)
+        {
+            foreach (var afterStoring in new[] { false, true })
+            {
+                var seam = $"killed {(afterStoring ? "after" : "before")} save {k + 1} of {saves}";
+                await using var db = await FidesExampleDatabase.CreateAsync(provider);
+                var runner = new ErasureRunner([dataset], new Dictionary<string, IDataStore> { [FidesExampleDatabase.DatasetKey] = db.Store });
+                var crashing = new SeamCheckpoint(k, afterStoring);
+                await Should.ThrowAsync<SimulatedCrashException>(() => runner.RunAsync(plan, Email, RandomAndDeletePolicy, secrets, crashing));
+                var atCrash = await db.DumpAsync();
+
+                var result = await runner.RunAsync(plan, Email, RandomAndDeletePolicy, secrets, new SeamCheckpoint(-1, false), crashing.Last);
+                var final = await db.DumpAsync();
+
+                ChangedCells(original, final).ShouldBe(expected, ignoreOrder: true, seam + ": the same cells change as without the kill");
+                foreach (var cell in ChangedCells(original, atCrash))
+                {
+                    final.GetValueOrDefault(cell).ShouldBe(atCrash.GetValueOrDefault(cell), $"{seam}: {cell} was changed before the kill and not again");
+                }
+                result.Proofs.Select(p => (p.Collection, p.Action, p.Rows, string.Join(",", p.KeyFingerprints))).ShouldBe(
+                    expectedProofs.Select(p => (p.Collection, p.Action, p.Rows, string.Join(",", p.KeyFingerprints))), seam);
+            }
+        }
+    }
+
+    private static HashSet<string> ChangedCells(Dictionary<string, string> before, Dictionary<string, string> after) =>
+        [.. before.Keys.Union(after.Keys).Where(k => before.GetValueOrDefault(k) != after.GetValueOrDefault(k))];
+
+    /// <summary>Stores progress as a host would (a JSON round trip) and simulates a kill at save number
+    /// <c>crashAt</c> (from 0), before or after storing it.</summary>
+    private sealed class SeamCheckpoint(int crashAt, bool afterStoring) : IErasureCheckpoint
+    {
+        public int Saves { get; private set; }
+
+        public ErasureProgress? Last { get; private set; }
+
+        public Task SaveAsync(ErasureProgress progress, CancellationToken cancellationToken)
+        {
+            var crash = Saves++ == crashAt;
+            if (crash && !afterStoring)
+            {
+                throw new SimulatedCrashException();
+            }
+            Last = JsonSerializer.Deserialize<ErasureProgress>(JsonSerializer.Serialize(progress))!;
+            return crash ? throw new SimulatedCrashException() : Task.CompletedTask;
+        }
+    }
+
     [Theory]
     [MemberData(nameof(EngineFidesParityTests.Providers), MemberType = typeof(EngineFidesParityTests))]
     public async Task Rows_are_deleted_only_where_no_reference_points_at_them(StorageProvider provider)
@@ -148,5 +236,18 @@ public sealed class EngineErasureTests
 
         back.Targets!["d:c"][0].ShouldBe(["1", "x"]);
         back.Pending!.Proof.Fields[0].Strategy.ShouldBe("null_rewrite");
+
+        // As the request job stores it, and as it stored it before (web defaults): a saved erasure resumes from either.
+        var stored = JsonSerializer.Serialize(progress, ErasureProgressJson.Default.ErasureProgress);
+        stored.ShouldBe(JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        foreach (var text in new[] { stored, JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)) })
+        {
+            var read = JsonSerializer.Deserialize(text, ErasureProgressJson.Default.ErasureProgress)!;
+            read.Targets!["d:c"][0].ShouldBe(["1", "x"]);
+            read.Pending!.RowDigests["f"].ShouldBe("g");
+            read.Pending.Proof.Rows.ShouldBe(1);
+            read.Pending.Proof.Fields[0].Values.ShouldBe(1);
+            read.Pending.Proof.KeyFingerprints.ShouldBe(["f"]);
+        }
     }
 }
