@@ -1099,40 +1099,38 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// up the key's pads for every row, which costs more than hashing the key itself (docs/benchmarks.md).</summary>
     private string Fingerprint(string canonicalKey)
     {
-        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
         var length = Encoding.UTF8.GetMaxByteCount(canonicalKey.Length) + 4;
         var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         Span<byte> buffer = rented is null ? stackalloc byte[512] : rented;
         "key\n"u8.CopyTo(buffer);
-        var written = 4 + Encoding.UTF8.GetBytes(canonicalKey, buffer[4..]);
-        fingerprintHash.AppendData(buffer[..written]);
-        Span<byte> hash = stackalloc byte[32];
-        fingerprintHash.GetHashAndReset(hash);
+        var fingerprint = Hashed(buffer[..(4 + Encoding.UTF8.GetBytes(canonicalKey, buffer[4..]))]);
         if (rented is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
-        // 128 bits tell apart the rows of any table; the ledger keeps half as much per row.
-        return Convert.ToHexStringLower(hash[..RetentionErasureBatch.FingerprintBytes]);
+        Span<byte> bytes = stackalloc byte[RetentionErasureBatch.FingerprintBytes];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, fingerprint);
+        return Convert.ToHexStringLower(bytes);
     }
 
     /// <summary>The fingerprint of a single integer key, as <see cref="Fingerprint(string)"/> gives it for the key's
     /// canonical text (<c>{length}:i:{digits}</c>), written without building the text, as a ledger key.</summary>
     private UInt128 Fingerprint(long key)
     {
-        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
-        Span<byte> digits = stackalloc byte[24];
+        Span<byte> digits = stackalloc byte[20];
         key.TryFormat(digits, out var count, default, CultureInfo.InvariantCulture);
         Span<byte> buffer = stackalloc byte[48];
-        "key\n"u8.CopyTo(buffer);
-        var written = 4;
-        (count + 2).TryFormat(buffer[written..], out var length, default, CultureInfo.InvariantCulture);
-        written += length;
-        ":i:"u8.CopyTo(buffer[written..]);
-        written += 3;
+        System.Text.Unicode.Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"key\n{count + 2}:i:", out var written);
         digits[..count].CopyTo(buffer[written..]);
-        written += count;
-        fingerprintHash.AppendData(buffer[..written]);
+        return Hashed(buffer[..(written + count)]);
+    }
+
+    /// <summary>The keyed hash of a fingerprint's input, cut to the 128 bits that tell apart the rows of any table (the
+    /// ledger keeps half as much per row). One keyed hash serves the whole sweep.</summary>
+    private UInt128 Hashed(ReadOnlySpan<byte> input)
+    {
+        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
+        fingerprintHash.AppendData(input);
         Span<byte> hash = stackalloc byte[32];
         fingerprintHash.GetHashAndReset(hash);
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(hash);
