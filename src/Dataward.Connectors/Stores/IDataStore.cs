@@ -44,21 +44,24 @@ public interface IDataStore : IAsyncDisposable
 
     /// <summary>A set-based change of the next page of a keyset scan, as a retention sweep applies it: deletes (when
     /// <paramref name="set"/> is null) or sets columns of up to <paramref name="limit"/> rows in key order after
-    /// <paramref name="after"/> whose bound column is below the bound, in one statement, and returns those rows'
-    /// <paramref name="returning"/> columns. The change stays in an open transaction until the caller commits it, so a
-    /// caller that finds a row it must not change rolls the whole page back. One single-column key only.</summary>
+    /// <paramref name="after"/> whose bound column is below the bound, and returns those rows' keys and
+    /// <paramref name="returning"/> values. The change stays in an open transaction until the caller commits it, so a
+    /// caller that finds a row it must not change rolls the whole page back. One single-column integer key only.</summary>
     Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, IReadOnlyList<string> returning, CancellationToken cancellationToken = default);
+        IReadOnlyDictionary<string, object?>? set, string returning, CancellationToken cancellationToken = default);
 
     /// <summary>How many rows of <paramref name="table"/> hold null in <paramref name="column"/>.</summary>
     Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A change made and not yet committed: the rows it changed (their columns as they were asked for), then
-/// <see cref="CommitAsync"/>, or disposal, which rolls it back.</summary>
+/// <summary>A change made and not yet committed: the keys of the rows it changed, in key order, and the value asked
+/// for of each, then <see cref="CommitAsync"/>, or disposal, which rolls it back.</summary>
 public interface IStoreChange : IAsyncDisposable
 {
-    IReadOnlyList<StoreRow> Rows { get; }
+    IReadOnlyList<long> Keys { get; }
+
+    /// <summary>The returned column's value for each of <see cref="Keys"/>, read as the column's kind.</summary>
+    IReadOnlyList<object?> Values { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -39,6 +39,23 @@ public sealed class PostgresStore : SqlStore
     // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
     protected override int MaxValuesPerStatement => 50_000;
 
+    // Two arrays in one row, the keys widened to bigint; array_agg of no rows is null.
+    protected override string PageAggregate(string rows, string key, string value) =>
+        $"WITH page AS ({rows}) SELECT array_agg({key}::bigint ORDER BY {key}), array_agg({value} ORDER BY {key}) FROM page";
+
+    protected override void ReadPage(DbDataReader reader, List<long> keys, List<object?> values)
+    {
+        if (reader.IsDBNull(0))
+        {
+            return;
+        }
+        keys.AddRange(reader.GetFieldValue<long[]>(0));
+        foreach (var value in (Array)reader.GetValue(1))
+        {
+            values.Add(value);
+        }
+    }
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 

@@ -399,72 +399,103 @@ public abstract class SqlStore : IDataStore
         return rows;
     }
 
+    /// <summary>How <see cref="ChangePageAsync"/> gets a page's keys and values: as one row of two aggregates rather
+    /// than a row per changed row, which costs the driver more than the change costs the engine. PostgreSQL aggregates
+    /// the change's own <c>RETURNING</c> rows (<see cref="PageReturning"/>); SQLite, which gathers <c>RETURNING</c>
+    /// rows before handing out the first, reads the page first (<see cref="PageSelect"/>) and changes it after, in the
+    /// same write transaction.</summary>
+    protected virtual bool AggregatesReturning => true;
+
+    /// <summary>A query of one row: the aggregated <paramref name="key"/> and <paramref name="value"/> of the rows
+    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in key order.</summary>
+    protected virtual string PageAggregate(string rows, string key, string value) =>
+        throw new NotSupportedException($"The {Kind} store does not change pages.");
+
+    /// <summary>Reads <see cref="PageAggregate"/>'s row into keys and values.</summary>
+    protected virtual void ReadPage(DbDataReader reader, List<long> keys, List<object?> values) =>
+        throw new NotSupportedException($"The {Kind} store does not change pages.");
+
     public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, IReadOnlyList<string> returning, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, object?>? set, string returning, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var described = await TableAsync(table, cancellationToken);
         var key = ColumnOf(described, keyColumn);
-        var returned = returning.Select(c => ColumnOf(described, c)).ToList();
+        if (key.Kind != ValueKind.Integer)
+        {
+            throw new ArgumentException($"A page is changed by a single integer key; '{key.Name}' holds {key.DataType}.", nameof(keyColumn));
+        }
+        var returned = ColumnOf(described, returning);
         var bounded = ColumnOf(described, below.Column);
         if (!StoreValues.TryCoerce(below.Value, bounded.Kind, out var bound))
         {
             throw new ArgumentException($"The bound does not fit column '{bounded.Name}' ({bounded.DataType}).", nameof(below));
+        }
+        object? start = null;
+        if (after is not null && !StoreValues.TryCoerce(after, key.Kind, out start))
+        {
+            throw new ArgumentException("The key to continue after does not fit the key column.", nameof(after));
         }
         var rented = await RentedAsync(cancellationToken);
         DbTransaction? transaction = null;
         try
         {
             transaction = await rented.Connection.BeginTransactionAsync(cancellationToken);
-            await using var command = rented.Connection.CreateCommand();
-            command.Transaction = transaction;
             var name = QualifiedName(described);
-            object? start = null;
-            if (after is not null && !StoreValues.TryCoerce(after, key.Kind, out start))
+            var (k, v) = (Quote(key.Name), Quote(returned.Name));
+            string Page(DbCommand statement) => $"{Quote(bounded.Name)} < {Bind(statement, bound, bounded)}" + (start is null ? "" : $" AND {k} > {Bind(statement, start, key)}");
+            string Change(DbCommand statement, string where) => set is null
+                ? $"DELETE FROM {name} WHERE {where}"
+                : $"UPDATE {name} SET {string.Join(", ", set.Select(c => $"{Quote(ColumnOf(described, c.Key).Name)} = {Bind(statement, c.Value, ColumnOf(described, c.Key))}"))} WHERE {where}";
+            var keys = new List<long>(Math.Min(limit, 100_000));
+            var values = new List<object?>(keys.Capacity);
+            async Task ReadAsync(DbCommand statement)
             {
-                throw new ArgumentException("The key to continue after does not fit the key column.", nameof(after));
+                await using var reader = await statement.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    ReadPage(reader, keys, values);
+                }
             }
-            string Page(DbCommand statement) => $"{Quote(bounded.Name)} < {Bind(statement, bound, bounded)}" +
-                (start is null ? "" : $" AND {Quote(key.Name)} > {Bind(statement, start, key)}");
-            // The page's last key first, read from the key's index as the keyset scan reads it (SelectPageAsync); then the
-            // change names the page as a key range, which both engines apply as one scan (an IN list of the page's keys
-            // costs a lookup per row, twice the work).
-            await using (var last = rented.Connection.CreateCommand())
+            var limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (AggregatesReturning)
             {
+                // The page's last key first, read from the key's index as the keyset scan reads it (SelectPageAsync); then the
+                // change names the page as a key range, which the engine applies as one scan (an IN list of the page's keys
+                // costs a lookup per row, twice the work).
+                await using var last = rented.Connection.CreateCommand();
                 last.Transaction = transaction;
-                last.CommandText = $"SELECT {Quote(key.Name)} FROM {name} WHERE {Page(last)} ORDER BY {Quote(key.Name)} " +
-                    $"LIMIT 1 OFFSET {(limit - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                last.CommandText = $"SELECT {k} FROM {name} WHERE {Page(last)} ORDER BY {k} LIMIT 1 OFFSET {(limit - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
                 var upper = await last.ExecuteScalarAsync(cancellationToken);
-                var where = Page(command);
-                if (upper is not null and not DBNull)
-                {
-                    where += $" AND {Quote(key.Name)} <= {Bind(command, upper, key)}";
-                }
-                var columns = string.Join(", ", returned.Select(c => Quote(c.Name)));
-                if (set is null)
-                {
-                    command.CommandText = $"DELETE FROM {name} WHERE {where} RETURNING {columns}";
-                }
-                else
-                {
-                    var assignments = string.Join(", ", set.Select(v => $"{Quote(ColumnOf(described, v.Key).Name)} = {Bind(command, v.Value, ColumnOf(described, v.Key))}"));
-                    command.CommandText = $"UPDATE {name} SET {assignments} WHERE {where} RETURNING {columns}";
-                }
+                await using var command = rented.Connection.CreateCommand();
+                command.Transaction = transaction;
+                var where = Page(command) + (upper is null or DBNull ? "" : $" AND {k} <= {Bind(command, upper, key)}");
+                command.CommandText = PageAggregate($"{Change(command, where)} RETURNING {k}, {v}", k, v);
+                await ReadAsync(command);
             }
-            var rows = new List<StoreRow>();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            else
             {
-                while (await reader.ReadAsync(cancellationToken))
+                // The page read first, then changed as a key range by the same predicate in the same write transaction,
+                // which no other writer can enter: the change meets exactly the rows read, as the count confirms.
+                await using (var select = rented.Connection.CreateCommand())
                 {
-                    var row = new StoreRow(returned.Count);
-                    for (var i = 0; i < returned.Count; i++)
+                    select.Transaction = transaction;
+                    select.CommandText = PageAggregate($"SELECT {k}, {v} FROM {name} WHERE {Page(select)} ORDER BY {k} LIMIT {limitText}", k, v);
+                    await ReadAsync(select);
+                }
+                if (keys.Count > 0)
+                {
+                    await using var command = rented.Connection.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, keys.Max(), key)}");
+                    var changed = await command.ExecuteNonQueryAsync(cancellationToken);
+                    if (changed != keys.Count)
                     {
-                        row[returned[i].Name] = Read(reader, i, returned[i]);
+                        throw new InvalidOperationException($"The change met {changed} rows of the {keys.Count} read for it; it was rolled back.");
                     }
-                    rows.Add(row);
                 }
             }
-            return new OpenChange(rented, transaction, rows);
+            return new OpenChange(rented, transaction, keys, values);
         }
         catch
         {
@@ -479,11 +510,13 @@ public abstract class SqlStore : IDataStore
 
     /// <summary>A page changed in an open transaction: committed by the caller, rolled back by disposal otherwise. The
     /// connection goes back clean only after a commit.</summary>
-    private sealed class OpenChange(Rented rented, DbTransaction transaction, IReadOnlyList<StoreRow> rows) : IStoreChange
+    private sealed class OpenChange(Rented rented, DbTransaction transaction, IReadOnlyList<long> keys, IReadOnlyList<object?> values) : IStoreChange
     {
         private bool committed;
 
-        public IReadOnlyList<StoreRow> Rows => rows;
+        public IReadOnlyList<long> Keys => keys;
+
+        public IReadOnlyList<object?> Values => values;
 
         public async Task CommitAsync(CancellationToken cancellationToken = default)
         {

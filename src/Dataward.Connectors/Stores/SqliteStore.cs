@@ -47,6 +47,38 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     // Well under SQLite's default limit of 32,766 bound variables.
     protected override int MaxValuesPerStatement => 5_000;
 
+    protected override bool AggregatesReturning => false;
+
+    // Two JSON arrays in one row; a blob cannot be a date (nor JSON), so it comes back as null, an unreadable trigger.
+    protected override string PageAggregate(string rows, string key, string value) =>
+        $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END) FROM ({rows})";
+
+    protected override void ReadPage(DbDataReader reader, List<long> keys, List<object?> values)
+    {
+        var keyArray = new System.Text.Json.Utf8JsonReader(reader.GetFieldValue<byte[]>(0));
+        keyArray.Read();
+        while (keyArray.Read() && keyArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            keys.Add(keyArray.TokenType == System.Text.Json.JsonTokenType.Number && keyArray.TryGetInt64(out var key) ? key
+                : throw new InvalidOperationException("A row's key is not an integer: the page cannot be changed by its key."));
+        }
+        var valueArray = new System.Text.Json.Utf8JsonReader(reader.GetFieldValue<byte[]>(1));
+        valueArray.Read();
+        while (valueArray.Read() && valueArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            values.Add(valueArray.TokenType switch
+            {
+                System.Text.Json.JsonTokenType.String => valueArray.GetString(),
+                System.Text.Json.JsonTokenType.Number => valueArray.TryGetInt64(out var whole) ? whole : valueArray.GetDouble(),
+                _ => null,
+            });
+        }
+        if (values.Count != keys.Count)
+        {
+            throw new InvalidOperationException("A page's keys and values differ in number.");
+        }
+    }
+
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);

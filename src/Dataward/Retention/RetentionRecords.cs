@@ -127,6 +127,10 @@ public sealed class RetentionSweepRule
 public sealed class RetentionErasureBatch
 {
     public const int FingerprintBytes = 16;
+    /// <summary><see cref="Fingerprints"/> holds the rows' keyed fingerprints, 16 bytes each (keys that are not a single integer).</summary>
+    public const string FingerprintFormat = "fingerprints";
+    /// <summary><see cref="Fingerprints"/> holds the rows' integer keys, delta-encoded and encrypted under the key ring.</summary>
+    public const string KeyFormat = "keys";
 
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid RuleId { get; set; }
@@ -138,7 +142,9 @@ public sealed class RetentionErasureBatch
     /// <summary>True when the rows were erased again: by a replay, or by a sweep meeting rows a restore brought back.</summary>
     public bool Replay { get; set; }
     public int Rows { get; set; }
+    /// <summary>The rows, as <see cref="Format"/> says.</summary>
     public required byte[] Fingerprints { get; set; }
+    public string Format { get; set; } = FingerprintFormat;
     public DateTimeOffset AppliedAt { get; set; }
 }
 
@@ -277,6 +283,7 @@ internal static class RetentionConfiguration
             e.Property(x => x.Replay).HasColumnName("replay");
             e.Property(x => x.Rows).HasColumnName("rows");
             e.Property(x => x.Fingerprints).HasColumnName("fingerprints");
+            e.Property(x => x.Format).HasColumnName("format").HasMaxLength(16).HasDefaultValue(RetentionErasureBatch.FingerprintFormat);
             e.Property(x => x.AppliedAt).HasColumnName("applied_at");
         });
     }

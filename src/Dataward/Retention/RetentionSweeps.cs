@@ -235,7 +235,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         return ran;
     }
 
-    /// <summary>MIN008: what the ledger holds, by rule and collection (fingerprints only, never keys).</summary>
+    /// <summary>MIN008: what the ledger holds, by rule and collection (counts only; the rows' keys stay encrypted).</summary>
     public async Task<IReadOnlyList<ErasureLedgerEntry>> ErasuresAsync(CancellationToken cancellationToken = default)
     {
         var groups = await db.Set<RetentionErasureBatch>().AsNoTracking()
@@ -402,7 +402,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var apply = !sweep.DryRun && change.Kind != ChangeKind.None;
         // MIN008: what this rule erased before, for a replay, for a masked row not to be masked again, and for a restored
         // row erased again to be recorded as a replay.
-        var ledger = replay || apply || change.Kind == ChangeKind.Mask ? await LedgerAsync(item.RuleId, cancellationToken) : [];
+        var ledger = replay || apply || change.Kind == ChangeKind.Mask ? await LedgerAsync(item.RuleId, cancellationToken) : new Ledger(this);
         var checkpoint = new Checkpoint(sweep, item, change, ledger);
         ColumnBound? below = replay ? null : new ColumnBound(trigger.Name, Bound(period.CandidateBound(now), trigger));
         var columns = keyColumns.Concat(change.Fields.Select(f => f.Field)).Append(trigger.Name).Distinct(StringComparer.Ordinal).ToList();
@@ -443,10 +443,10 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             {
                 break;
             }
-            var pending = item.Pending is null ? null : PendingBatch.Read(item.Pending);
+            var pending = item.Pending is null ? null : PendingBatch.Read(keys, item.Pending);
             // Counted apart and added with the checkpoint, so a batch interrupted and done again is counted once.
             var batch = new BatchCounts();
-            var targets = new List<(StoreRow Row, string Fingerprint)>(page.Count);
+            var targets = new List<(StoreRow Row, UInt128 Entry)>(page.Count);
             var keyValues = new object?[keyColumns.Count];
             foreach (var row in page)
             {
@@ -455,10 +455,10 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     keyValues[k] = row[keyColumns[k]];
                 }
                 var canonicalKey = StoreValues.Canonical(keyValues);
-                var fingerprint = Fingerprint(canonicalKey);
+                var entry = Entry(keyValues, canonicalKey);
                 if (replay)
                 {
-                    if (!ledger.Contains(LedgerKey(fingerprint)))
+                    if (!ledger.Contains(entry))
                     {
                         continue;
                     }
@@ -490,14 +490,14 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     }
                     continue;
                 }
-                targets.Add((row, fingerprint));
+                targets.Add((row, entry));
             }
             if (!replay && change.Kind == ChangeKind.Mask && targets.Count > 0)
             {
                 // A row this rule masked before keeps its trigger date; it is not masked again (a replay does that, MIN008).
-                batch.AlreadyErased += targets.RemoveAll(t => ledger.Contains(LedgerKey(t.Fingerprint)));
+                batch.AlreadyErased += targets.RemoveAll(t => ledger.Contains(t.Entry));
             }
-            var erased = new List<string>();
+            var erased = new List<UInt128>();
             var wrote = false;
             if (apply && (targets.Count > 0 || pending is not null))
             {
@@ -517,7 +517,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             }
             item.Pending = null;
             item.Batches++;
-            checkpoint.Erased.AddRange(erased.Select(LedgerKey));
+            checkpoint.Erased.AddRange(erased);
             checkpoint.Unsaved = true;
             if (!wrote)
             {
@@ -568,7 +568,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     /// batch there: the pending checkpoint commits here with the previous batch's, then the page commits in the connected
     /// database, and its checkpoint and ledger rows commit with the next batch (MIN004, MIN008).</summary>
     private async Task<(SetOutcome Outcome, List<string?>? Cursor)> SetPageAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
-        string keyColumn, StoreColumn trigger, PlannedChange change, Exclusions exclusions, HashSet<UInt128> ledger, RetentionPeriod period,
+        string keyColumn, StoreColumn trigger, PlannedChange change, Exclusions exclusions, Ledger ledger, RetentionPeriod period,
         DateTime now, ColumnBound below, List<string?>? cursor, int batchSize, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         Dictionary<string, object?>? values = null;
@@ -582,45 +582,45 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
             }
         }
-        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, [keyColumn, trigger.Name],
-            cancellationToken);
-        if (page.Rows.Count == 0)
+        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, trigger.Name, cancellationToken);
+        var (pageKeys, triggers) = (page.Keys, page.Values);
+        if (pageKeys.Count == 0)
         {
             return (SetOutcome.Done, cursor);
         }
-        var fingerprints = new List<UInt128>(page.Rows.Count);
+        var entries = new List<UInt128>(pageKeys.Count);
         var last = long.MinValue;
-        foreach (var row in page.Rows)
+        for (var i = 0; i < pageKeys.Count; i++)
         {
-            var key = Convert.ToInt64(row[keyColumn], CultureInfo.InvariantCulture);
+            var key = pageKeys[i];
             // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
-            if (TriggerOf(row[trigger.Name]) is not { } at || !period.IsExpired(at, now)
+            if (TriggerOf(triggers[i]) is not { } at || !period.IsExpired(at, now)
                 || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(StoreValues.Canonical([key]))))
             {
                 return (SetOutcome.Fallback, cursor);
             }
-            var fingerprint = Fingerprint(key);
-            if (change.Kind == ChangeKind.Mask && ledger.Contains(fingerprint))
+            var entry = LedgerEntry.OfKey(key);
+            if (change.Kind == ChangeKind.Mask && ledger.Contains(entry))
             {
                 return (SetOutcome.Fallback, cursor);
             }
-            fingerprints.Add(fingerprint);
+            entries.Add(entry);
             last = Math.Max(last, key);
         }
         await Hook("set", item, cancellationToken);
-        item.Pending = PendingBatch.Write(fingerprints,
+        item.Pending = PendingBatch.Write(keys, entries,
             [change.Kind == ChangeKind.Delete ? Deleted : Digest(change.Secrets, StoreValues.Canonical(change.Fields.Select(f => values![f.Field])))]);
         await SaveCheckpointAsync(checkpoint, cancellationToken);
         await Hook("pending", item, cancellationToken);
         await page.CommitAsync(cancellationToken);
         await Hook("applied", item, cancellationToken);
-        item.Matched += fingerprints.Count;
-        item.Changed += fingerprints.Count;
+        item.Matched += entries.Count;
+        item.Changed += entries.Count;
         List<string?> next = [last.ToString(CultureInfo.InvariantCulture)];
         item.CursorEncrypted = keys.Encrypt(JsonSerializer.Serialize(next), CursorPurpose);
         item.Pending = null;
         item.Batches++;
-        checkpoint.Erased.AddRange(fingerprints);
+        checkpoint.Erased.AddRange(entries);
         checkpoint.Unsaved = true;
         return (SetOutcome.Applied, next);
     }
@@ -629,13 +629,13 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
     /// <summary>Applies one batch in one transaction of the connected database. A batch whose fingerprints were saved by
     /// an interrupted run (<paramref name="pending"/>) is finished, not applied twice: its rows that are gone or already
-    /// hold the saved new values count as changed. Returns the fingerprints of the rows erased.</summary>
-    private async Task<(List<string> Erased, bool Wrote)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
-        IReadOnlyList<string> keyColumns, PlannedChange change, List<(StoreRow Row, string Fingerprint)> targets, Dictionary<string, string>? pending,
+    /// hold the saved new values count as changed. Returns the ledger entries of the rows erased.</summary>
+    private async Task<(List<UInt128> Erased, bool Wrote)> ApplyAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
+        IReadOnlyList<string> keyColumns, PlannedChange change, List<(StoreRow Row, UInt128 Entry)> targets, Dictionary<UInt128, string>? pending,
         BatchCounts batch, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
-        var erased = new List<string>();
-        var toApply = new List<(StoreRow Row, string Fingerprint, Dictionary<string, object?>? Values)>();
+        var erased = new List<UInt128>();
+        var toApply = new List<(StoreRow Row, UInt128 Entry, Dictionary<string, object?>? Values)>();
         var secrets = change.Secrets;
         // Rows given the same new values (null, a fixed rewrite) share one digest: one keyed hash per distinct value set.
         var digests = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -648,14 +648,14 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             }
             return digest;
         }
-        foreach (var (row, fingerprint) in targets)
+        foreach (var (row, entry) in targets)
         {
             Dictionary<string, object?>? values = null;
             if (change.Kind == ChangeKind.Mask)
             {
-                if (pending?.TryGetValue(fingerprint, out var saved) == true && saved == DigestOf(change.Fields.Select(f => row[f.Field])))
+                if (pending?.TryGetValue(entry, out var saved) == true && saved == DigestOf(change.Fields.Select(f => row[f.Field])))
                 {
-                    erased.Add(fingerprint);
+                    erased.Add(entry);
                     continue;
                 }
                 values = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -665,12 +665,12 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
                 }
             }
-            toApply.Add((row, fingerprint, values));
+            toApply.Add((row, entry, values));
         }
         if (pending is not null)
         {
             // Rows of the saved batch that are not on this page any more were deleted (or lost their trigger) by the run that stopped.
-            var seen = targets.Select(t => t.Fingerprint).ToHashSet(StringComparer.Ordinal);
+            var seen = targets.Select(t => t.Entry).ToHashSet();
             var gone = pending.Keys.Where(f => !seen.Contains(f)).ToList();
             erased.AddRange(gone);
             // They were expired rows when the stopped run judged them: matched once, as the stopped run would have counted them.
@@ -678,7 +678,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         }
         if (toApply.Count > 0)
         {
-            item.Pending = PendingBatch.Write([.. toApply.Select(t => t.Fingerprint)],
+            item.Pending = PendingBatch.Write(keys, [.. toApply.Select(t => t.Entry)],
                 [.. toApply.Select(t => t.Values is null ? Deleted : DigestOf(change.Fields.Select(f => t.Values[f.Field])))]);
             // The pending checkpoint commits with the previous batch's counts, cursor and ledger rows.
             await SaveCheckpointAsync(checkpoint, cancellationToken);
@@ -690,16 +690,16 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             batch.Failed = toApply.Count - changed;
             if (changed == toApply.Count)
             {
-                erased.AddRange(toApply.Select(t => t.Fingerprint));
+                erased.AddRange(toApply.Select(t => t.Entry));
             }
             else
             {
                 // A row that vanished or changed its key meanwhile: the ledger keeps only what certainly changed.
                 var present = (await store.SelectAsync(table.Name, keyColumns,
                     [new KeyFilter(keyColumns, [.. toApply.Select(t => (IReadOnlyList<object?>)[.. keyColumns.Select(k => t.Row[k])])])], cancellationToken))
-                    .Select(r => Fingerprint(keyColumns.Select(k => r[k]))).ToHashSet(StringComparer.Ordinal);
-                erased.AddRange(toApply.Where(t => change.Kind == ChangeKind.Delete ? !present.Contains(t.Fingerprint) : present.Contains(t.Fingerprint))
-                    .Select(t => t.Fingerprint).Take(changed));
+                    .Select(r => Entry([.. keyColumns.Select(k => r[k])])).ToHashSet();
+                erased.AddRange(toApply.Where(t => change.Kind == ChangeKind.Delete ? !present.Contains(t.Entry) : present.Contains(t.Entry))
+                    .Select(t => t.Entry).Take(changed));
             }
         }
         return (erased, toApply.Count > 0);
@@ -707,9 +707,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
     /// <summary>What the next commit here carries: the counts and cursor already set on <see cref="Item"/> and the
     /// ledger rows of the batch they end with.</summary>
-    private sealed class Checkpoint(RetentionSweep sweep, RetentionSweepRule item, PlannedChange change, HashSet<UInt128> ledger)
+    private sealed class Checkpoint(RetentionSweep sweep, RetentionSweepRule item, PlannedChange change, Ledger ledger)
     {
-        public HashSet<UInt128> Ledger => ledger;
+        public Ledger Ledger => ledger;
 
         public RetentionSweep Sweep => sweep;
 
@@ -754,8 +754,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         public long Failed { get; set; }
     }
 
-    /// <summary>MIN008: the batch's erased rows as ledger rows, saved with the checkpoint: one for rows erased for the
-    /// first time and one, marked as a replay, for rows the ledger already held (a replay, or rows a restore brought back).</summary>
+    /// <summary>MIN008: the batch's erased rows as ledger rows, saved with the checkpoint: for rows erased for the first
+    /// time and, marked as a replay, for rows the ledger already held (a replay, or rows a restore brought back); the
+    /// rows' integer keys in one row, their keyed fingerprints (keys of other kinds) in another.</summary>
     private List<RetentionErasureBatch> RecordErased(Checkpoint checkpoint)
     {
         var recorded = new List<RetentionErasureBatch>(2);
@@ -766,97 +767,241 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var (item, ledger) = (checkpoint.Item, checkpoint.Ledger);
         var first = new List<UInt128>(checkpoint.Erased.Count);
         var again = new List<UInt128>();
-        foreach (var key in checkpoint.Erased)
+        foreach (var entry in checkpoint.Erased)
         {
-            (ledger.Add(key) ? first : again).Add(key);
+            (ledger.Add(entry) ? first : again).Add(entry);
         }
-        foreach (var (rows, isReplay) in new[] { (first, false), (again, true) })
+        foreach (var (entries, isReplay) in new[] { (first, false), (again, true) })
         {
-            if (rows.Count == 0)
+            foreach (var (format, rows, bytes) in LedgerEncoding.Encode(keys, entries))
             {
-                continue;
+                var batch = new RetentionErasureBatch
+                {
+                    RuleId = item.RuleId,
+                    SweepId = item.SweepId,
+                    Dataset = item.Dataset,
+                    Collection = item.Collection,
+                    Action = checkpoint.Change.LedgerAction,
+                    Replay = isReplay,
+                    Rows = rows,
+                    Format = format,
+                    Fingerprints = bytes,
+                    AppliedAt = time.GetUtcNow(),
+                };
+                db.Add(batch);
+                recorded.Add(batch);
             }
-            var bytes = new byte[rows.Count * RetentionErasureBatch.FingerprintBytes];
-            for (var i = 0; i < rows.Count; i++)
-            {
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), rows[i]);
-            }
-            var batch = new RetentionErasureBatch
-            {
-                RuleId = item.RuleId,
-                SweepId = item.SweepId,
-                Dataset = item.Dataset,
-                Collection = item.Collection,
-                Action = checkpoint.Change.LedgerAction,
-                Replay = isReplay,
-                Rows = rows.Count,
-                Fingerprints = bytes,
-                AppliedAt = time.GetUtcNow(),
-            };
-            db.Add(batch);
-            recorded.Add(batch);
         }
         return recorded;
     }
 
-    /// <summary>Every fingerprint the ledger holds for a rule (MIN008), read batch by batch.</summary>
-    private async Task<HashSet<UInt128>> LedgerAsync(Guid ruleId, CancellationToken cancellationToken)
+    /// <summary>Every row the ledger holds for a rule (MIN008), read batch by batch.</summary>
+    private async Task<Ledger> LedgerAsync(Guid ruleId, CancellationToken cancellationToken)
     {
-        var ledger = new HashSet<UInt128>();
-        await foreach (var fingerprints in db.Set<RetentionErasureBatch>().AsNoTracking().Where(b => b.RuleId == ruleId).Select(b => b.Fingerprints)
+        var ledger = new Ledger(this);
+        await foreach (var batch in db.Set<RetentionErasureBatch>().AsNoTracking().Where(b => b.RuleId == ruleId).Select(b => new { b.Format, b.Fingerprints })
             .AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            for (var i = 0; i + RetentionErasureBatch.FingerprintBytes <= fingerprints.Length; i += RetentionErasureBatch.FingerprintBytes)
-            {
-                ledger.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(fingerprints.AsSpan(i)));
-            }
+            ledger.Load(keys, batch.Format, batch.Fingerprints);
         }
         return ledger;
     }
 
-    private static UInt128 LedgerKey(string fingerprint)
+    /// <summary>What the ledger holds of an erased row, as one 128-bit value in memory: the row's key where its table has a
+    /// single integer key (the spec's "ids only"; kept encrypted at rest, <see cref="LedgerEncoding"/>), otherwise a keyed
+    /// fingerprint of its key (HMAC-SHA-256 cut to 128 bits). A key is tagged in the upper half, which a fingerprint
+    /// holds by chance with a probability of 2^-64.</summary>
+    private static class LedgerEntry
     {
-        Span<byte> bytes = stackalloc byte[RetentionErasureBatch.FingerprintBytes];
-        Convert.FromHexString(fingerprint, bytes, out _, out _);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        private const ulong KeyTag = 0x6b65_7973_0000_0001; // "keys", 1
+
+        public static UInt128 OfKey(long key) => new(KeyTag, unchecked((ulong)key));
+
+        public static bool IsKey(UInt128 entry, out long key)
+        {
+            key = unchecked((long)(ulong)entry);
+            return (ulong)(entry >> 64) == KeyTag;
+        }
+    }
+
+    /// <summary>A rule's ledger in memory. Integer keys erased before the ledger kept keys were recorded by their keyed
+    /// fingerprint; while the rule's ledger holds such rows, a key is looked up both ways.</summary>
+    private sealed class Ledger(RetentionSweeps owner)
+    {
+        private readonly HashSet<long> keys = [];
+        private readonly HashSet<UInt128> fingerprints = [];
+
+        public bool Contains(UInt128 entry) => LedgerEntry.IsKey(entry, out var key)
+            ? keys.Contains(key) || (fingerprints.Count > 0 && fingerprints.Contains(owner.Fingerprint(key)))
+            : fingerprints.Contains(entry);
+
+        /// <summary>Adds a row; false when the ledger held it already.</summary>
+        public bool Add(UInt128 entry) => LedgerEntry.IsKey(entry, out var key)
+            ? keys.Add(key) && !(fingerprints.Count > 0 && fingerprints.Contains(owner.Fingerprint(key)))
+            : fingerprints.Add(entry);
+
+        public void Load(KeyRing keyRing, string format, byte[] bytes)
+        {
+            foreach (var entry in LedgerEncoding.Decode(keyRing, format, bytes))
+            {
+                Add(entry);
+            }
+        }
+    }
+
+    /// <summary>How the ledger and a pending batch keep entries at rest. Integer keys as one value encrypted under the key
+    /// ring (<c>retention.ledger</c>): each key's difference from the one before (zigzag, LEB128), so a page of nearby keys
+    /// takes a byte or two a row. Fingerprints as their 16 bytes each, side by side.</summary>
+    private static class LedgerEncoding
+    {
+        private const string Purpose = "retention.ledger";
+
+        public static IEnumerable<(string Format, int Rows, byte[] Bytes)> Encode(KeyRing keyRing, IReadOnlyList<UInt128> entries)
+        {
+            var keys = new List<long>();
+            var fingerprints = new List<UInt128>();
+            foreach (var entry in entries)
+            {
+                if (LedgerEntry.IsKey(entry, out var key))
+                {
+                    keys.Add(key);
+                }
+                else
+                {
+                    fingerprints.Add(entry);
+                }
+            }
+            if (keys.Count > 0)
+            {
+                yield return (RetentionErasureBatch.KeyFormat, keys.Count, EncryptKeys(keyRing, keys));
+            }
+            if (fingerprints.Count > 0)
+            {
+                var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
+                for (var i = 0; i < fingerprints.Count; i++)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), fingerprints[i]);
+                }
+                yield return (RetentionErasureBatch.FingerprintFormat, fingerprints.Count, bytes);
+            }
+        }
+
+        public static byte[] EncryptKeys(KeyRing keyRing, IReadOnlyList<long> keys)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(keys.Count * 2 + 16);
+            var previous = 0L;
+            foreach (var key in keys)
+            {
+                var delta = unchecked(key - previous);
+                var zigzag = unchecked((ulong)((delta << 1) ^ (delta >> 63)));
+                var span = buffer.GetSpan(10);
+                var written = 0;
+                while (zigzag >= 0x80)
+                {
+                    span[written++] = (byte)(zigzag | 0x80);
+                    zigzag >>= 7;
+                }
+                span[written++] = (byte)zigzag;
+                buffer.Advance(written);
+                previous = key;
+            }
+            return keyRing.Encrypt(buffer.WrittenSpan, Purpose);
+        }
+
+        public static List<long> DecryptKeys(KeyRing keyRing, byte[] bytes)
+        {
+            var plain = keyRing.Decrypt(bytes, Purpose);
+            var keys = new List<long>(plain.Length);
+            var previous = 0L;
+            for (var i = 0; i < plain.Length;)
+            {
+                ulong zigzag = 0;
+                for (var shift = 0; ; shift += 7)
+                {
+                    if (i >= plain.Length || shift > 63)
+                    {
+                        throw new CryptographicException("A ledger's key list is malformed.");
+                    }
+                    var b = plain[i++];
+                    zigzag |= (ulong)(b & 0x7f) << shift;
+                    if (b < 0x80)
+                    {
+                        break;
+                    }
+                }
+                var delta = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                previous = unchecked(previous + delta);
+                keys.Add(previous);
+            }
+            return keys;
+        }
+
+        public static IEnumerable<UInt128> Decode(KeyRing keyRing, string format, byte[] bytes)
+        {
+            if (format == RetentionErasureBatch.KeyFormat)
+            {
+                return DecryptKeys(keyRing, bytes).Select(LedgerEntry.OfKey);
+            }
+            var entries = new UInt128[bytes.Length / RetentionErasureBatch.FingerprintBytes];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                entries[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes));
+            }
+            return entries;
+        }
     }
 
     private const string Deleted = "deleted";
 
-    /// <summary>The rows of a batch about to change (MIN004): each row's fingerprint and the digest of its new values
-    /// (<c>deleted</c> for a deleted row). Stored compactly, the fingerprints as one base64 value and the digests once
-    /// when every row shares one; read back as a map.</summary>
+    /// <summary>The rows of a batch about to change (MIN004): each row's ledger entry and the digest of its new values
+    /// (<c>deleted</c> for a deleted row), the digests once when every row shares one. Entries are kept as the ledger
+    /// keeps them (<see cref="LedgerEncoding"/>), base64 in JSON; read back as a map.</summary>
     private static class PendingBatch
     {
-        public static string Write(IReadOnlyList<string> fingerprints, IReadOnlyList<string> digests) =>
-            Write([.. fingerprints.Select(LedgerKey)], digests);
-
-        public static string Write(IReadOnlyList<UInt128> fingerprints, IReadOnlyList<string> digests)
+        public static string Write(KeyRing keyRing, IReadOnlyList<UInt128> entries, IReadOnlyList<string> digests)
         {
-            var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
-            for (var i = 0; i < fingerprints.Count; i++)
-            {
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), fingerprints[i]);
-            }
             var shared = digests.Count > 0 && digests.All(d => d == digests[0]);
-            return JsonSerializer.Serialize(new Stored(Convert.ToBase64String(bytes), shared ? [digests[0]] : [.. digests]));
+            var keys = new List<long>(entries.Count);
+            var fingerprints = new List<UInt128>();
+            // The digests in the order the entries are stored: the fingerprinted rows, then the keyed ones.
+            List<string>? keyDigests = shared ? null : [], fingerprintDigests = shared ? null : [];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (LedgerEntry.IsKey(entries[i], out var key))
+                {
+                    keys.Add(key);
+                    keyDigests?.Add(digests[i]);
+                }
+                else
+                {
+                    fingerprints.Add(entries[i]);
+                    fingerprintDigests?.Add(digests[i]);
+                }
+            }
+            var stored = new Stored(
+                Convert.ToBase64String(LedgerEncoding.Encode(keyRing, fingerprints).SingleOrDefault().Bytes ?? []),
+                shared ? [digests[0]] : [.. fingerprintDigests!, .. keyDigests!],
+                keys.Count == 0 ? null : Convert.ToBase64String(LedgerEncoding.EncryptKeys(keyRing, keys)));
+            return JsonSerializer.Serialize(stored);
         }
 
-        public static Dictionary<string, string> Read(string text)
+        public static Dictionary<UInt128, string> Read(KeyRing keyRing, string text)
         {
             var stored = JsonSerializer.Deserialize<Stored>(text)!;
-            var bytes = Convert.FromBase64String(stored.Fingerprints);
-            var count = bytes.Length / RetentionErasureBatch.FingerprintBytes;
-            var map = new Dictionary<string, string>(count, StringComparer.Ordinal);
-            for (var i = 0; i < count; i++)
+            var entries = LedgerEncoding.Decode(keyRing, RetentionErasureBatch.FingerprintFormat, Convert.FromBase64String(stored.Fingerprints)).ToList();
+            if (stored.Keys is not null)
             {
-                map[Convert.ToHexStringLower(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes, RetentionErasureBatch.FingerprintBytes))] =
-                    stored.Digests.Count == 1 ? stored.Digests[0] : stored.Digests[i];
+                entries.AddRange(LedgerEncoding.Decode(keyRing, RetentionErasureBatch.KeyFormat, Convert.FromBase64String(stored.Keys)));
+            }
+            var map = new Dictionary<UInt128, string>(entries.Count);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                map[entries[i]] = stored.Digests.Count == 1 ? stored.Digests[0] : stored.Digests[i];
             }
             return map;
         }
 
-        private sealed record Stored(string Fingerprints, IReadOnlyList<string> Digests);
+        private sealed record Stored(string Fingerprints, IReadOnlyList<string> Digests, string? Keys = null);
     }
 
     private enum ChangeKind
@@ -1092,12 +1237,15 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
     private byte[] OrganisationKey(string use) => Convert.FromHexString(keys.Hash(use, "retention.keys"));
 
-    /// <summary>A keyed fingerprint of a row's primary key: the same on every sweep and replay, unreadable without the key ring.</summary>
-    private string Fingerprint(IEnumerable<object?> key) => Fingerprint(StoreValues.Canonical(key));
+    /// <summary>A row's ledger entry (<see cref="LedgerEntry"/>): its key where the key is a single integer, otherwise a
+    /// keyed fingerprint of its canonical text, the same on every sweep and replay, unreadable without the key ring.</summary>
+    private UInt128 Entry(object?[] keyValues, string? canonicalKey = null) => keyValues is [long key]
+        ? LedgerEntry.OfKey(key)
+        : Fingerprint(canonicalKey ?? StoreValues.Canonical(keyValues));
 
     /// <summary>The fingerprint of a key's canonical text. One keyed hash serves the whole sweep: a one-shot HMAC sets
     /// up the key's pads for every row, which costs more than hashing the key itself (docs/benchmarks.md).</summary>
-    private string Fingerprint(string canonicalKey)
+    private UInt128 Fingerprint(string canonicalKey)
     {
         var length = Encoding.UTF8.GetMaxByteCount(canonicalKey.Length) + 4;
         var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
@@ -1108,13 +1256,11 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
-        Span<byte> bytes = stackalloc byte[RetentionErasureBatch.FingerprintBytes];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, fingerprint);
-        return Convert.ToHexStringLower(bytes);
+        return fingerprint;
     }
 
-    /// <summary>The fingerprint of a single integer key, as <see cref="Fingerprint(string)"/> gives it for the key's
-    /// canonical text (<c>{length}:i:{digits}</c>), written without building the text, as a ledger key.</summary>
+    /// <summary>The fingerprint an integer key was recorded by before the ledger kept keys: as <see cref="Fingerprint(string)"/>
+    /// gives it for the key's canonical text (<c>{length}:i:{digits}</c>), written without building the text.</summary>
     private UInt128 Fingerprint(long key)
     {
         Span<byte> digits = stackalloc byte[20];
@@ -1189,3 +1335,4 @@ public sealed class RetentionSweepJob(IServiceScopeFactory scopes, TimeProvider 
     protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
         services.GetRequiredService<RetentionSweeps>().RunDueAsync(cancellationToken);
 }
+

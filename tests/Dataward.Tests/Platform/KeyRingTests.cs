@@ -30,6 +30,25 @@ public sealed class KeyRingTests
     }
 
     [Fact]
+    public void Binary_values_round_trip_under_their_purpose_and_a_rotated_ring_still_reads_them()
+    {
+        var old = KeyRing.NewKey();
+        var ring = new KeyRing([old]);
+        byte[] plain = [1, 2, 3, 250, 0, 7];
+        var sealedBytes = ring.Encrypt(plain, "retention.ledger");
+        sealedBytes.ShouldNotBe(ring.Encrypt(plain, "retention.ledger"));
+        ring.Decrypt(sealedBytes, "retention.ledger").ShouldBe(plain);
+        new KeyRing([KeyRing.NewKey(), old]).Decrypt(sealedBytes, "retention.ledger").ShouldBe(plain);
+        ring.Decrypt(ring.Encrypt([], "retention.ledger"), "retention.ledger").ShouldBeEmpty();
+        Should.Throw<CryptographicException>(() => ring.Decrypt(sealedBytes, "other"));
+        var altered = sealedBytes.ToArray();
+        altered[^3] ^= 1;
+        Should.Throw<CryptographicException>(() => ring.Decrypt(altered, "retention.ledger"));
+        Should.Throw<CryptographicException>(() => ring.Decrypt(sealedBytes.AsSpan(0, 20), "retention.ledger"));
+        Should.Throw<CryptographicException>(() => new KeyRing([KeyRing.NewKey()]).Decrypt(sealedBytes, "retention.ledger"));
+    }
+
+    [Fact]
     public void A_rotated_ring_encrypts_with_the_new_key_and_still_reads_and_hashes_with_the_old()
     {
         var old = KeyRing.NewKey();

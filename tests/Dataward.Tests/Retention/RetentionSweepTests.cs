@@ -12,7 +12,28 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Dataward.Tests.Retention;
 
-public sealed class RetentionSweepTests_Sqlite() : RetentionSweepTests(StorageProvider.Sqlite);
+public sealed class RetentionSweepTests_Sqlite() : RetentionSweepTests(StorageProvider.Sqlite)
+{
+    [Fact]
+    public async Task MIN007_a_page_with_a_trigger_that_is_not_a_date_is_swept_row_by_row_and_that_row_is_kept_and_reported()
+    {
+        // SQLite keeps dates as text: a value that sorts below the bound but is no date reaches the set-based page, which
+        // must not delete it with the others.
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await shop.ExecuteAsync("INSERT INTO login VALUES (11, 1, '2019-13-45 99:00:00')");
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        var swept = Only(await SweepAsync(dpo, dryRun: false));
+        Count(swept, "changed").ShouldBe(8);
+        Skipped(swept, "unreadableTrigger").ShouldBe(1);
+        var dump = await shop.DumpAsync();
+        dump.ShouldContainKey("login[11].id");
+        dump.ShouldNotContainKey("login[1].id");
+        (await LedgerRowsAsync()).ShouldBe(8);
+    }
+}
 
 public sealed class RetentionSweepTests_Postgres() : RetentionSweepTests(StorageProvider.Postgres);
 
@@ -30,39 +51,39 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         ["Retention:BatchesPerSecond"] = "0",
     };
 
-    private async Task<(HttpClient Dpo, FidesExampleDatabase Shop)> ShopAsync()
+    protected async Task<(HttpClient Dpo, FidesExampleDatabase Shop)> ShopAsync()
     {
         var (dpo, shop) = await ConnectionTests.ConnectShopAsync(App, Provider);
         await shop.ExecuteAsync("INSERT INTO login VALUES (9, 2, '2026-10-01 00:00:00'), (10, 2, NULL)");
         return (dpo, shop);
     }
 
-    private static async Task<JsonElement> Json(HttpResponseMessage response)
+    protected static async Task<JsonElement> Json(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
         response.IsSuccessStatusCode.ShouldBeTrue(text);
         return JsonDocument.Parse(text).RootElement;
     }
 
-    private static async Task<Guid> RuleAsync(HttpClient dpo, object rule) =>
+    protected static async Task<Guid> RuleAsync(HttpClient dpo, object rule) =>
         (await Json(await dpo.PostAsJsonAsync("/api/retention/rules", rule))).GetProperty("id").GetGuid();
 
-    private static async Task<JsonElement> SweepAsync(HttpClient client, bool dryRun)
+    protected static async Task<JsonElement> SweepAsync(HttpClient client, bool dryRun)
     {
         var response = await client.PostAsJsonAsync("/api/retention/sweeps", new { dryRun });
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await Json(response);
     }
 
-    private Task<int> LedgerRowsAsync() => App.WithDbAsync(db => db.Set<RetentionErasureBatch>().SumAsync(b => b.Rows));
+    protected Task<int> LedgerRowsAsync() => App.WithDbAsync(db => db.Set<RetentionErasureBatch>().SumAsync(b => b.Rows));
 
-    private static JsonElement Only(JsonElement sweep) => sweep.GetProperty("rules").EnumerateArray().ShouldHaveSingleItem();
+    protected static JsonElement Only(JsonElement sweep) => sweep.GetProperty("rules").EnumerateArray().ShouldHaveSingleItem();
 
-    private static long Count(JsonElement rule, string name) => rule.GetProperty(name).GetInt64();
+    protected static long Count(JsonElement rule, string name) => rule.GetProperty(name).GetInt64();
 
-    private static long Skipped(JsonElement rule, string reason) => rule.GetProperty("skipped").GetProperty(reason).GetInt64();
+    protected static long Skipped(JsonElement rule, string reason) => rule.GetProperty("skipped").GetProperty(reason).GetInt64();
 
-    private async Task DeleteLoginsByPolicyAsync(HttpClient dpo) =>
+    protected async Task DeleteLoginsByPolicyAsync(HttpClient dpo) =>
         (await dpo.PutAsJsonAsync("/api/requests/erasure-policy", new
         {
             rules = new object[] { new { dataCategory = "user.sensor", strategy = "delete_row" }, new { dataCategory = "user", strategy = "auto" } },
@@ -434,7 +455,7 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
     }
 
     [Fact]
-    public async Task MIN008_erasures_are_recorded_by_keyed_fingerprint_and_a_replay_erases_rows_a_restore_brought_back()
+    public async Task MIN008_erasures_are_recorded_by_key_encrypted_and_a_replay_erases_rows_a_restore_brought_back()
     {
         var (dpo, shop) = await ShopAsync();
         await using var _ = shop;
@@ -447,8 +468,13 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         entry.GetProperty("ruleId").GetGuid().ShouldBe(id);
         entry.GetProperty("action").GetString().ShouldBe("deleted");
         entry.GetProperty("rows").GetInt64().ShouldBe(8);
-        // 16 bytes per row, the fingerprints only: nothing of the key itself.
-        (await App.WithDbAsync(db => db.Set<RetentionErasureBatch>().ToListAsync())).ShouldAllBe(b => b.Fingerprints.Length == b.Rows * 16 && !b.Replay);
+        // The erased rows' integer keys ("ids only"), encrypted under the key ring: unreadable without it.
+        var batches = await App.WithDbAsync(db => db.Set<RetentionErasureBatch>().ToListAsync());
+        batches.ShouldAllBe(b => b.Format == RetentionErasureBatch.KeyFormat && !b.Replay);
+        foreach (var batch in batches)
+        {
+            Should.Throw<System.Security.Cryptography.CryptographicException>(() => new KeyRing([KeyRing.NewKey()]).Decrypt(batch.Fingerprints, "retention.ledger"));
+        }
         (await dpo.DeleteAsync($"/api/retention/rules/{id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await dpo.GetFromJsonAsync<JsonElement>($"/api/retention/rules/{id}")).GetProperty("status").GetString().ShouldBe("retired", "an applied rule is kept");
 
@@ -468,6 +494,53 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         dump.ShouldContainKey("login[9].id");
         (await dpo.GetFromJsonAsync<JsonElement>("/api/retention/erasures"))[0].GetProperty("replayed").GetInt64().ShouldBe(2);
         (await App.WithDbAsync(db => db.AuditEntries.CountAsync(e => e.Action == "retention.replay_completed"))).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task MIN008_integer_keys_a_ledger_recorded_by_keyed_fingerprint_are_still_recognised()
+    {
+        // Before the ledger kept integer keys it kept their keyed fingerprints: such a ledger must still be replayed, and
+        // its rows not counted as erased for the first time when they are erased again.
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        var id = await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        Count(Only(await SweepAsync(dpo, dryRun: false)), "changed").ShouldBe(8);
+        var ring = App.Services.GetRequiredService<KeyRing>();
+        var key = Convert.FromHexString(ring.Hash("fingerprint", "retention.keys"));
+        byte[] Legacy(long login) => System.Security.Cryptography.HMACSHA256.HashData(key,
+            System.Text.Encoding.UTF8.GetBytes("key\n" + Dataward.Connectors.Stores.StoreValues.Canonical([login])))[..16];
+        await App.WithDbAsync(async db =>
+        {
+            var recorded = await db.Set<RetentionErasureBatch>().ToListAsync();
+            recorded.Sum(b => b.Rows).ShouldBe(8);
+            db.RemoveRange(recorded);
+            var batch = recorded[0];
+            db.Add(new RetentionErasureBatch
+            {
+                RuleId = id,
+                SweepId = batch.SweepId,
+                Dataset = batch.Dataset,
+                Collection = batch.Collection,
+                Action = batch.Action,
+                Rows = 2,
+                Format = RetentionErasureBatch.FingerprintFormat,
+                Fingerprints = [.. Legacy(7), .. Legacy(8)],
+                AppliedAt = batch.AppliedAt,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        await shop.ExecuteAsync("INSERT INTO login VALUES (7, 2, '2021-01-06 01:00:00'), (8, 3, '2021-01-06 01:00:00')");
+        Count(Only(await Json(await dpo.PostAsJsonAsync("/api/retention/erasures/replay", new { dryRun = true }))), "matched").ShouldBe(2);
+        Count(Only(await Json(await dpo.PostAsJsonAsync("/api/retention/erasures/replay", new { dryRun = false }))), "changed").ShouldBe(2);
+        var dump = await shop.DumpAsync();
+        dump.ShouldNotContainKey("login[7].id");
+        dump.ShouldNotContainKey("login[8].id");
+        var ledger = (await dpo.GetFromJsonAsync<JsonElement>("/api/retention/erasures")).EnumerateArray().ShouldHaveSingleItem();
+        ledger.GetProperty("rows").GetInt64().ShouldBe(2);
+        ledger.GetProperty("replayed").GetInt64().ShouldBe(2, "recognised as erased before, recorded as a replay");
     }
 
     [Fact]

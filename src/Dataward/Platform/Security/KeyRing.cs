@@ -15,6 +15,9 @@ public sealed class KeyRing
     private const string Version = "v1";
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
+    private const byte BinaryVersion = 1;
+    private const int KeyIdBytes = 8;
+    private const int BinaryHeader = 1 + KeyIdBytes;
     private readonly IReadOnlyList<(string Id, byte[] Key)> keys;
     private readonly ConcurrentDictionary<(string KeyId, string Use, string Purpose), byte[]> derived = new();
 
@@ -67,6 +70,43 @@ public sealed class KeyRing
         aes.Decrypt(data.AsSpan(0, NonceBytes), data.AsSpan(NonceBytes, plain.Length), data.AsSpan(NonceBytes + plain.Length), plain,
             Encoding.UTF8.GetBytes(purpose));
         return Encoding.UTF8.GetString(plain);
+    }
+
+    /// <summary>Binary data encrypted as <see cref="Encrypt(string, string)"/> encrypts text, kept binary: a version
+    /// byte, the key id's 8 characters, then the nonce, the ciphertext and the tag.</summary>
+    public byte[] Encrypt(ReadOnlySpan<byte> plain, string purpose)
+    {
+        var (id, key) = keys[0];
+        var output = new byte[BinaryHeader + NonceBytes + plain.Length + TagBytes];
+        output[0] = BinaryVersion;
+        Encoding.ASCII.GetBytes(id, output.AsSpan(1, KeyIdBytes));
+        var nonce = output.AsSpan(BinaryHeader, NonceBytes);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(Derive((id, key), "encrypt", purpose), TagBytes);
+        aes.Encrypt(nonce, plain, output.AsSpan(BinaryHeader + NonceBytes, plain.Length), output.AsSpan(BinaryHeader + NonceBytes + plain.Length),
+            Encoding.UTF8.GetBytes(purpose));
+        return output;
+    }
+
+    /// <summary>The plaintext of <see cref="Encrypt(ReadOnlySpan{byte}, string)"/>, or <see cref="CryptographicException"/>
+    /// as <see cref="Decrypt(string, string)"/> throws it.</summary>
+    public byte[] Decrypt(ReadOnlySpan<byte> data, string purpose)
+    {
+        if (data.Length < BinaryHeader + NonceBytes + TagBytes || data[0] != BinaryVersion)
+        {
+            throw new CryptographicException("Not a Dataward binary ciphertext, or truncated.");
+        }
+        var id = Encoding.ASCII.GetString(data.Slice(1, KeyIdBytes));
+        var master = keys.FirstOrDefault(k => k.Id == id);
+        if (master.Key is null)
+        {
+            throw new CryptographicException($"Key {id} is not in the key ring.");
+        }
+        var plain = new byte[data.Length - BinaryHeader - NonceBytes - TagBytes];
+        using var aes = new AesGcm(Derive(master, "encrypt", purpose), TagBytes);
+        aes.Decrypt(data.Slice(BinaryHeader, NonceBytes), data.Slice(BinaryHeader + NonceBytes, plain.Length), data[^TagBytes..], plain,
+            Encoding.UTF8.GetBytes(purpose));
+        return plain;
     }
 
     /// <summary>A keyed hash for equality lookups. It uses the oldest key in the ring, so rotating the encryption key

@@ -2564,6 +2564,14 @@ namespace Dataward.Platform.Storage.Migrations.Postgres
                         .HasColumnType("bytea")
                         .HasColumnName("fingerprints");
 
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("fingerprints")
+                        .HasColumnName("format");
+
                     b.Property<bool>("Replay")
                         .HasColumnType("boolean")
                         .HasColumnName("replay");

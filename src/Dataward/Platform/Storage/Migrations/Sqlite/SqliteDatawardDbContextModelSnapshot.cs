@@ -2558,6 +2558,14 @@ namespace Dataward.Platform.Storage.Migrations.Sqlite
                         .HasColumnType("BLOB")
                         .HasColumnName("fingerprints");
 
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("fingerprints")
+                        .HasColumnName("format");
+
                     b.Property<bool>("Replay")
                         .HasColumnType("INTEGER")
                         .HasColumnName("replay");

@@ -1,0 +1,30 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Dataward.Platform.Storage.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class RetentionLedgerKeys : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "format",
+                table: "retention_erasure_batches",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "fingerprints");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "format",
+                table: "retention_erasure_batches");
+        }
+    }
+}
