@@ -54,7 +54,7 @@ public interface IDataStore : IAsyncDisposable
     Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A change made and not yet committed: the keys of the rows it changed, in key order, and the value asked
+/// <summary>A change made and not yet committed: the keys of the rows it changed (in no set order) and the value asked
 /// for of each, then <see cref="CommitAsync"/>, or disposal, which rolls it back.</summary>
 public interface IStoreChange : IAsyncDisposable
 {

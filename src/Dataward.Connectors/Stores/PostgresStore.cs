@@ -39,9 +39,10 @@ public sealed class PostgresStore : SqlStore
     // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
     protected override int MaxValuesPerStatement => 50_000;
 
-    // Two arrays in one row, the keys widened to bigint; array_agg of no rows is null.
+    // Two arrays in one row, the keys widened to bigint; array_agg of no rows is null. One aggregation reads each row once
+    // for both arrays, so they stay aligned without sorting either.
     protected override string PageAggregate(string rows, string key, string value) =>
-        $"WITH page AS ({rows}) SELECT array_agg({key}::bigint ORDER BY {key}), array_agg({value} ORDER BY {key}) FROM page";
+        $"WITH page AS ({rows}) SELECT array_agg({key}::bigint), array_agg({value}) FROM page";
 
     protected override void ReadPage(DbDataReader reader, List<long> keys, List<object?> values)
     {

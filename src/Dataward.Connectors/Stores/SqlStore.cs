@@ -407,7 +407,7 @@ public abstract class SqlStore : IDataStore
     protected virtual bool AggregatesReturning => true;
 
     /// <summary>A query of one row: the aggregated <paramref name="key"/> and <paramref name="value"/> of the rows
-    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in key order.</summary>
+    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in the same order.</summary>
     protected virtual string PageAggregate(string rows, string key, string value) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 

@@ -33,6 +33,13 @@ public sealed class RetentionOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 50_000;
 
+    /// <summary>Pages a rule changes with one statement (a delete or a constant mask on a single integer key) grow or shrink
+    /// from <see cref="BatchSize"/> towards this many seconds each, up to <see cref="RetentionSweeps.MaxPageRows"/> rows:
+    /// each page pays two durable commits, which small pages of a large sweep spend most of their time on. 0 keeps them
+    /// at <see cref="BatchSize"/>.</summary>
+    [Range(0, 60)]
+    public double PageSeconds { get; set; } = 0.5;
+
     /// <summary>At most this many batches a second per rule, so a sweep does not starve the organisation's own
     /// applications; 0 for no limit.</summary>
     [Range(0, 10_000)]

@@ -72,6 +72,10 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     TimeProvider time, ILogger<RetentionSweeps> logger) : IDisposable
 {
     public const string ScheduleActor = "system:retention-schedule";
+
+    /// <summary>The most rows one set-based page changes, however fast pages go (<see cref="RetentionOptions.PageSeconds"/>):
+    /// its keys and triggers are held in memory until it commits.</summary>
+    public const int MaxPageRows = 500_000;
     private const string CursorPurpose = "retention.cursor";
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(15);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -414,13 +418,14 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var setBased = apply && !replay && keyColumns.Count == 1 && table.Column(keyColumns[0])!.Kind == ValueKind.Integer
             && (change.Kind == ChangeKind.Delete || change.Fields.All(f => f.Masking.IsConstant && f.Field != trigger.Name));
         var fallbacks = 0;
+        var pageRows = batchSize;
         while (true)
         {
             var started = time.GetTimestamp();
             if (setBased && item.Pending is null)
             {
                 var (outcome, next) = await SetPageAsync(item, store, table, keyColumns[0], trigger, change, exclusions, ledger, period, now, below!,
-                    cursor, batchSize, checkpoint, cancellationToken);
+                    cursor, pageRows, checkpoint, cancellationToken);
                 if (outcome == SetOutcome.Done)
                 {
                     break;
@@ -429,6 +434,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 {
                     cursor = next;
                     fallbacks = 0;
+                    pageRows = NextPageRows(pageRows, batchSize, time.GetElapsedTime(started));
                     await PaceAsync(started, cancellationToken);
                     continue;
                 }
@@ -626,6 +632,19 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     }
 
     private static readonly object ConstantInput = "-";
+
+    /// <summary>The next set-based page's size: the rows that would have taken <see cref="RetentionOptions.PageSeconds"/> at
+    /// this page's pace, at most four times this page's and at least a fiftieth of <paramref name="batchSize"/>.</summary>
+    private int NextPageRows(int rows, int batchSize, TimeSpan took)
+    {
+        var target = options.Value.PageSeconds;
+        if (target <= 0)
+        {
+            return batchSize;
+        }
+        var scaled = took <= TimeSpan.Zero ? rows * 4.0 : rows * target / took.TotalSeconds;
+        return (int)Math.Clamp(Math.Min(scaled, rows * 4.0), Math.Max(1, batchSize / 50), Math.Max(batchSize, MaxPageRows));
+    }
 
     /// <summary>Applies one batch in one transaction of the connected database. A batch whose fingerprints were saved by
     /// an interrupted run (<paramref name="pending"/>) is finished, not applied twice: its rows that are gone or already

@@ -49,6 +49,8 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
     {
         ["Retention:BatchSize"] = "2",
         ["Retention:BatchesPerSecond"] = "0",
+        // Pages of a fixed size, for the tests that stop at a given page; the test of growing pages lets them grow.
+        ["Retention:PageSeconds"] = TestContext.Current.TestMethod?.MethodName.Contains("grow", StringComparison.Ordinal) == true ? "0.5" : "0",
     };
 
     protected async Task<(HttpClient Dpo, FidesExampleDatabase Shop)> ShopAsync()
@@ -339,6 +341,29 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
         var again = Only(await SweepAsync(dpo, dryRun: false));
         Count(again, "matched").ShouldBe(0);
         Count(again, "changed").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task MIN004_set_based_pages_grow_towards_the_target_time_and_every_row_is_still_changed_and_recorded_once()
+    {
+        // The test clock stands still, so each page seems to take no time and the next is four times its size: 2, then 8.
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        var setPages = 0;
+        App.Services.GetRequiredService<RetentionSweepHooks>().At = (stage, _, _) =>
+        {
+            setPages += stage == "set" ? 1 : 0;
+            return Task.CompletedTask;
+        };
+        var swept = Only(await SweepAsync(dpo, dryRun: false));
+        Count(swept, "changed").ShouldBe(8);
+        setPages.ShouldBe(2, "a page of 2 rows, then one of up to 8 (the 6 left)");
+        (await LedgerRowsAsync()).ShouldBe(8);
+        var left = (await shop.DumpAsync()).Keys.Where(k => k.StartsWith("login[", StringComparison.Ordinal) && k.EndsWith(".id", StringComparison.Ordinal)).Order().ToList();
+        left.ShouldBe(["login[10].id", "login[9].id"]);
     }
 
     [Fact]
