@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -145,10 +146,15 @@ public abstract class SqlStore : IDataStore
         var connection = rented.Connection;
         foreach (var filters in statements)
         {
-            await using var command = connection.CreateCommand();
-            var where = Where(command, filters);
-            command.CommandText = select + where;
-            await using var reader = await Statement(connection, command).ExecuteReaderAsync(cancellationToken);
+            // A kept statement stays with the connection; one built here is disposed with the loop.
+            var command = KeptSelect(connection, select, filters);
+            await using var built = command is null ? connection.CreateCommand() : null;
+            if (built is not null)
+            {
+                built.CommandText = select + Where(built, filters);
+                command = Statement(connection, built);
+            }
+            await using var reader = await command!.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = new StoreRow(selected.Length);
@@ -164,6 +170,45 @@ public abstract class SqlStore : IDataStore
         }
         rented.Done();
         return rows;
+    }
+
+    /// <summary>How many values a statement kept by <see cref="KeptStatement"/> binds at most (0: none is kept).</summary>
+    protected virtual int MaxKeptParameters => 0;
+
+    // SELECT ... WHERE "column" IN (...) texts by select clause, column and number of values (all a request's lookups by
+    // one column are this shape): built once, the values bound straight into the statement kept for the text.
+    private readonly ConcurrentDictionary<(string Select, string Column, int Count), string> keptSelects = new();
+
+    /// <summary>A built statement for the filters when they are one list of values for one column, short enough to
+    /// keep: parameters filled, text set. Null otherwise (the caller builds it).</summary>
+    private DbCommand? KeptSelect(DbConnection connection, string select, List<PreparedFilter> filters)
+    {
+        if (filters is not [{ Columns: [var column] } filter] || filter.Tuples.Count > MaxKeptParameters || filter.Tuples.Count == 0)
+        {
+            return null;
+        }
+        var key = (select, column.Name, filter.Tuples.Count);
+        if (!keptSelects.TryGetValue(key, out var text))
+        {
+            using var probe = connection.CreateCommand();
+            text = select + InPredicate(probe, column, [.. filter.Tuples.Select(t => t[0])]);
+            if (probe.Parameters.Count != filter.Tuples.Count)
+            {
+                return null;
+            }
+            if (keptSelects.Count >= 1024)
+            {
+                keptSelects.Clear();
+            }
+            keptSelects[key] = text;
+        }
+        var command = KeptStatement(connection, text, filter.Tuples.Count);
+        for (var i = 0; i < filter.Tuples.Count; i++)
+        {
+            BindKept(command.Parameters[i], filter.Tuples[i][0], column);
+        }
+        command.Transaction = null;
+        return command;
     }
 
     // The columns and the text up to WHERE, kept per list of column names (a plan's lists live as long as the plan).

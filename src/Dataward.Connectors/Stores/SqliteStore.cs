@@ -19,7 +19,7 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     // Per connection; a request's statements differ only in how many keys they list.
     private const int MaxStatements = 64;
     // Statements listing more keys than this are rare and long: prepared each time rather than kept.
-    private const int MaxKeptParameters = 64;
+    protected override int MaxKeptParameters => 64;
 
     private readonly ConcurrentBag<KeptConnection> idle = [];
     private readonly ConcurrentDictionary<DbConnection, KeptConnection> rented = new(ReferenceEqualityComparer.Instance);
