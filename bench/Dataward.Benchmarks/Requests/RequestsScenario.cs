@@ -75,6 +75,8 @@ internal static class RequestsScenario
         {
             // Only the engine, one request at a time, for a profiler attached to the process (dotnet-trace).
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var collections = GC.CollectionCount(0);
             var done = await RateAsync(1, options.Slice, async (_, r) =>
             {
                 if (only == "erasure")
@@ -87,8 +89,11 @@ internal static class RequestsScenario
                 }
             }, 1);
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            var requests = done * options.Slice.TotalMinutes;
             Console.WriteLine($"// profiled {only}: {done:N0} requests per minute, " +
-                $"{used.TotalMicroseconds / (done * options.Slice.TotalMinutes):N0} µs of this process's CPU per request");
+                $"{used.TotalMicroseconds / requests:N0} µs of this process's CPU per request, " +
+                $"{(GC.GetTotalAllocatedBytes(precise: true) - allocated) / requests / 1024:N1} KB allocated per request, " +
+                $"{GC.CollectionCount(0) - collections} gen0 collections");
             await raw.DisposeAsync();
             return 0;
         }

@@ -128,8 +128,10 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
         foreach (var step in plan.Steps)
         {
             var started = Stopwatch.GetTimestamp();
+            var columns = columnsFor(step);
             var filters = new List<KeyFilter>();
-            foreach (var input in step.Inputs)
+            // A step neither read nor counted needs no filters (an erasure's collections that change nothing and lead nowhere).
+            foreach (var input in columns is null && !countTheRest ? [] : step.Inputs)
             {
                 if (input.Identity is not null)
                 {
@@ -165,7 +167,6 @@ public sealed class AccessRunner(IReadOnlyDictionary<string, IDataStore> stores)
                 }
             }
             var store = stores[step.Collection.Dataset];
-            var columns = columnsFor(step);
             IReadOnlyList<StoreRow> rows = [];
             long count = 0;
             if (filters.Count > 0 && columns is null && countTheRest)

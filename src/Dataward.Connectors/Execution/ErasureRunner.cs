@@ -252,7 +252,6 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                 }
                 else
                 {
-                    var columns = collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal).ToList();
                     if (found is null && keys.Count > 0)
                     {
                         // A resumed run reads the rows back: after the change before is committed.
@@ -260,40 +259,55 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
                     }
                     IReadOnlyList<StoreRow> current = keys.Count == 0 ? []
                         : found?.GetValueOrDefault(collection.Collection) is { } rows ? [.. rows.Where(r => collection.KeyColumns.All(k => r[k] is not null))]
-                        : await store.SelectAsync(table.Name, columns, [Filter(collection, keys)], cancellationToken);
+                        : await store.SelectAsync(table.Name, [.. collection.KeyColumns.Concat(collection.Fields.Select(f => f.Field)).Distinct(StringComparer.Ordinal)],
+                            [Filter(collection, keys)], cancellationToken);
                     var pending = progress.Pending is { } p && p.Collection == collection.Collection.ToString() ? p.RowDigests : null;
-                    var digests = new Dictionary<string, string>(StringComparer.Ordinal);
-                    var updates = new List<RowUpdate>();
-                    var counts = collection.Fields.ToDictionary(f => f.Field, _ => 0L, StringComparer.Ordinal);
-                    var fingerprints = new List<string>();
+                    var digests = new Dictionary<string, string>(current.Count, StringComparer.Ordinal);
+                    var updates = new List<RowUpdate>(current.Count);
+                    var fields = collection.Fields;
+                    var counts = new long[fields.Count];
+                    var fingerprints = new List<string>(current.Count);
                     foreach (var row in current)
                     {
-                        var key = collection.KeyColumns.Select(k => row[k]).ToList();
+                        var key = new object?[collection.KeyColumns.Count];
+                        for (var i = 0; i < key.Length; i++)
+                        {
+                            key[i] = row[collection.KeyColumns[i]];
+                        }
                         var fingerprint = Fingerprint(hmac, key);
                         fingerprints.Add(fingerprint);
+                        var masked = new object?[fields.Count];
                         // A row already holding the values an interrupted run committed is not masked again.
-                        if (pending is not null && pending.TryGetValue(fingerprint, out var committed)
-                            && committed == Digest(hmac, collection.Fields.Select(f => row[f.Field])))
+                        if (pending is not null && pending.TryGetValue(fingerprint, out var committed))
                         {
-                            digests[fingerprint] = committed;
-                            continue;
-                        }
-                        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-                        foreach (var field in collection.Fields)
-                        {
-                            var masked = field.Masking.Mask(row[field.Field], field.Column, secrets);
-                            values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
-                            if (row[field.Field] is not null)
+                            for (var i = 0; i < masked.Length; i++)
                             {
-                                counts[field.Field]++;
+                                masked[i] = row[fields[i].Field];
+                            }
+                            if (committed == Digest(hmac, masked))
+                            {
+                                digests[fingerprint] = committed;
+                                continue;
                             }
                         }
-                        digests[fingerprint] = Digest(hmac, collection.Fields.Select(f => values[f.Field]));
+                        var values = new Dictionary<string, object?>(fields.Count, StringComparer.Ordinal);
+                        for (var i = 0; i < masked.Length; i++)
+                        {
+                            var field = fields[i];
+                            var value = row[field.Field];
+                            var mask = field.Masking.Mask(value, field.Column, secrets);
+                            values[field.Field] = masked[i] = mask is not null && StoreValues.TryCoerce(mask, field.Column.Kind, out var typed) ? typed : mask;
+                            if (value is not null)
+                            {
+                                counts[i]++;
+                            }
+                        }
+                        digests[fingerprint] = Digest(hmac, masked);
                         updates.Add(new RowUpdate(key, values));
                     }
                     var previous = progress.Pending is { } earlier && earlier.Collection == collection.Collection.ToString() ? earlier.Proof : null;
                     proof = new CollectionProof(collection.Collection.ToString(), "masked", current.Count,
-                        [.. collection.Fields.Select(f => new FieldProof(f.Field, f.Strategy, counts[f.Field]))],
+                        [.. fields.Select((f, i) => new FieldProof(f.Field, f.Strategy, counts[i]))],
                         fingerprints);
                     if (updates.Count > 0)
                     {
@@ -437,34 +451,36 @@ public sealed class ErasureRunner(IReadOnlyList<Dataset> datasets, IReadOnlyDict
 
     // HMAC-SHA-256 under the fingerprint key, by one keyed hash reused for the run (the same values as a one-shot
     // HMACSHA256.HashData, without setting up the key for every row).
-    private static string Fingerprint(IncrementalHash hmac, IEnumerable<object?> key)
+    private static string Fingerprint(IncrementalHash hmac, IReadOnlyList<object?> key)
     {
         Span<byte> hash = stackalloc byte[32];
-        Hash(hmac, "key\n", StoreValues.Canonical(key), hash);
+        Hash(hmac, "key\n", key, hash);
         return Convert.ToHexStringLower(hash);
     }
 
     // The first 16 bytes of the HMAC, as hex.
-    private static string Digest(IncrementalHash hmac, IEnumerable<object?> values)
+    private static string Digest(IncrementalHash hmac, IReadOnlyList<object?> values)
     {
         Span<byte> hash = stackalloc byte[32];
-        Hash(hmac, "values\n", StoreValues.Canonical(values), hash);
+        Hash(hmac, "values\n", values, hash);
         return Convert.ToHexStringLower(hash[..16]);
     }
 
-    // The HMAC of the UTF-8 of prefix + text.
-    private static void Hash(IncrementalHash hmac, string prefix, string text, Span<byte> hash)
+    // The HMAC of the UTF-8 of prefix + the values' canonical text, written into a stack buffer where it fits (a row's
+    // key and masked values nearly always do).
+    private static void Hash(IncrementalHash hmac, string prefix, IReadOnlyList<object?> values, Span<byte> hash)
     {
-        var length = Encoding.UTF8.GetMaxByteCount(prefix.Length + text.Length);
-        var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
-        var buffer = rented ?? stackalloc byte[512];
-        var written = Encoding.UTF8.GetBytes(prefix, buffer);
-        written += Encoding.UTF8.GetBytes(text, buffer[written..]);
-        hmac.AppendData(buffer[..written]);
-        hmac.GetHashAndReset(hash);
-        if (rented is not null)
+        Span<char> text = stackalloc char[256];
+        prefix.CopyTo(text);
+        if (StoreValues.TryWriteCanonical(values, text[prefix.Length..], out var written))
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            Span<byte> buffer = stackalloc byte[256 * 3];
+            hmac.AppendData(buffer[..Encoding.UTF8.GetBytes(text[..(prefix.Length + written)], buffer)]);
         }
+        else
+        {
+            hmac.AppendData(Encoding.UTF8.GetBytes(prefix + StoreValues.Canonical(values)));
+        }
+        hmac.GetHashAndReset(hash);
     }
 }

@@ -160,7 +160,29 @@ public abstract class MaskingStrategy
         public override string? Unfit(StoreColumn column) => TextOnly(column, Name);
 
         protected override object? MaskValue(object value, StoreColumn column, MaskingSecrets secrets) =>
-            Truncate(RandomNumberGenerator.GetString(Alphabet, length) + suffix, column);
+            Truncate(RandomText(length) + suffix, column);
+
+        // Uniform over the alphabet, from the system's cryptographic generator, as RandomNumberGenerator.GetString is:
+        // random bytes below 252 (7 x 36) map to a letter each, the rest are drawn again. One call fills a buffer for
+        // the whole text where GetString draws per character (an erasure masks several values per row).
+        private static string RandomText(int length) => string.Create(length, 0, static (text, _) =>
+        {
+            Span<byte> bytes = stackalloc byte[64];
+            var used = bytes.Length;
+            for (var i = 0; i < text.Length;)
+            {
+                if (used == bytes.Length)
+                {
+                    RandomNumberGenerator.Fill(bytes);
+                    used = 0;
+                }
+                var b = bytes[used++];
+                if (b < 252)
+                {
+                    text[i++] = Alphabet[b % Alphabet.Length];
+                }
+            }
+        });
     }
 
     private sealed class HashStrategy(string algorithm, string suffix, bool keyed) : MaskingStrategy

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -145,10 +146,15 @@ public abstract class SqlStore : IDataStore
         var connection = rented.Connection;
         foreach (var filters in statements)
         {
-            await using var command = connection.CreateCommand();
-            var where = Where(command, filters);
-            command.CommandText = select + where;
-            await using var reader = await Statement(connection, command).ExecuteReaderAsync(cancellationToken);
+            // A kept statement stays with the connection; one built here is disposed with the loop.
+            var command = KeptSelect(connection, select, filters);
+            await using var built = command is null ? connection.CreateCommand() : null;
+            if (built is not null)
+            {
+                built.CommandText = select + Where(built, filters);
+                command = Statement(connection, built);
+            }
+            await using var reader = await command!.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = new StoreRow(selected.Length);
@@ -164,6 +170,45 @@ public abstract class SqlStore : IDataStore
         }
         rented.Done();
         return rows;
+    }
+
+    /// <summary>How many values a statement kept by <see cref="KeptStatement"/> binds at most (0: none is kept).</summary>
+    protected virtual int MaxKeptParameters => 0;
+
+    // SELECT ... WHERE "column" IN (...) texts by select clause, column and number of values (all a request's lookups by
+    // one column are this shape): built once, the values bound straight into the statement kept for the text.
+    private readonly ConcurrentDictionary<(string Select, string Column, int Count), string> keptSelects = new();
+
+    /// <summary>A built statement for the filters when they are one list of values for one column, short enough to
+    /// keep: parameters filled, text set. Null otherwise (the caller builds it).</summary>
+    private DbCommand? KeptSelect(DbConnection connection, string select, List<PreparedFilter> filters)
+    {
+        if (filters is not [{ Columns: [var column] } filter] || filter.Tuples.Count > MaxKeptParameters || filter.Tuples.Count == 0)
+        {
+            return null;
+        }
+        var key = (select, column.Name, filter.Tuples.Count);
+        if (!keptSelects.TryGetValue(key, out var text))
+        {
+            using var probe = connection.CreateCommand();
+            text = select + InPredicate(probe, column, [.. filter.Tuples.Select(t => t[0])]);
+            if (probe.Parameters.Count != filter.Tuples.Count)
+            {
+                return null;
+            }
+            if (keptSelects.Count >= 1024)
+            {
+                keptSelects.Clear();
+            }
+            keptSelects[key] = text;
+        }
+        var command = KeptStatement(connection, text, filter.Tuples.Count);
+        for (var i = 0; i < filter.Tuples.Count; i++)
+        {
+            BindKept(command.Parameters[i], filter.Tuples[i][0], column);
+        }
+        command.Transaction = null;
+        return command;
     }
 
     // The columns and the text up to WHERE, kept per list of column names (a plan's lists live as long as the plan).
@@ -254,68 +299,250 @@ public abstract class SqlStore : IDataStore
         CancellationToken cancellationToken = default)
     {
         var described = await TableAsync(table, cancellationToken);
-        var keys = keyColumns.Select(k => ColumnOf(described, k)).ToList();
-        if (keys.Count == 0)
+        var keys = new StoreColumn[keyColumns.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = ColumnOf(described, keyColumns[i]);
+        }
+        if (keys.Length == 0)
         {
             throw new ArgumentException("Rows are changed by their primary key; name its columns.", nameof(keyColumns));
         }
         await using var rented = await RentedAsync(cancellationToken);
         var connection = rented.Connection;
+        // In order: statements built with their own parameters, or a row's values for the kept statement of its shape.
+        var changes = new List<Change>();
         var statements = new List<DbCommand>();
-        // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
-        foreach (var group in updates.GroupBy(u => u.Values, SameValues.Instance))
+        try
         {
-            var values = group.First().Values;
-            if (values.Count == 0)
+            // Rows given the same new values (null, a fixed rewrite) change in one statement per batch of keys.
+            foreach (var group in updates.GroupBy(u => u.Values, SameValues.Instance))
             {
-                continue;
-            }
-            var setColumns = values.Keys.Select(c => ColumnOf(described, c)).ToList();
-            var rows = group.ToList();
-            if (keys.Count == 1 && rows.Count > 1)
-            {
-                foreach (var chunk in rows.Chunk(Math.Max(1, MaxValuesPerStatement - setColumns.Count)))
+                var values = group.First().Values;
+                if (values.Count == 0)
                 {
-                    var keyValues = CoercedKeys(chunk.Select(r => r.Key), keys);
-                    if (keyValues.Count == 0)
+                    continue;
+                }
+                var rows = group.ToList();
+                if (keys.Length == 1 && rows.Count > 1)
+                {
+                    var setColumns = values.Keys.Select(c => ColumnOf(described, c)).ToList();
+                    foreach (var chunk in rows.Chunk(Math.Max(1, MaxValuesPerStatement - setColumns.Count)))
                     {
+                        var keyValues = CoercedKeys(chunk.Select(r => r.Key), keys);
+                        if (keyValues.Count == 0)
+                        {
+                            continue;
+                        }
+                        var command = connection.CreateCommand();
+                        statements.Add(command);
+                        changes.Add(new Change(command, null, null));
+                        var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
+                        var where = KeyListPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
+                        command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
+                    }
+                    continue;
+                }
+                var shape = RowUpdateShape(connection, described, values, keys);
+                foreach (var row in rows)
+                {
+                    if (CoercedKeys([row.Key], keys) is not [var key])
+                    {
+                        continue;
+                    }
+                    if (shape.Kept)
+                    {
+                        // Bound into the statement kept for this shape when it runs: no text or parameters built per row.
+                        var bound = new object?[shape.Columns.Length];
+                        for (var i = 0; i < shape.Set; i++)
+                        {
+                            bound[i] = values[shape.Columns[i].Name];
+                        }
+                        for (var i = 0; i < keys.Length; i++)
+                        {
+                            bound[shape.Set + i] = key[i];
+                        }
+                        changes.Add(new Change(null, shape, bound));
                         continue;
                     }
                     var command = connection.CreateCommand();
                     statements.Add(command);
-                    var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
-                    var where = KeyListPredicate(command, keys[0], [.. keyValues.Select(k => k[0])]);
+                    changes.Add(new Change(command, null, null));
+                    var set = string.Join(", ", shape.Columns.Take(shape.Set).Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
+                    var where = string.Join(" AND ", keys.Select((k, i) => $"{Quote(k.Name)} = {Bind(command, key[i], k)}"));
                     command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
                 }
-                continue;
             }
-            foreach (var row in rows)
+            int changed;
+            if (statements.Count == changes.Count && AtomicBatches && (statements.Count <= 1 || connection.CanCreateBatch))
             {
-                if (CoercedKeys([row.Key], keys) is not [var key])
+                // One statement, or one batch the server runs as one implicit transaction: all rows change or none, and the
+                // COMMIT's round trip is saved.
+                changed = await ExecuteAsync(connection, null, statements, cancellationToken);
+            }
+            else
+            {
+                var transaction = await BeginChangeAsync(connection, cancellationToken);
+                try
                 {
-                    continue;
+                    changed = statements.Count == changes.Count
+                        ? await ExecuteAsync(connection, transaction, statements, cancellationToken)
+                        : await ExecuteInOrderAsync(connection, transaction, changes, cancellationToken);
+                    await CommitChangeAsync(connection, transaction, cancellationToken);
                 }
-                var command = connection.CreateCommand();
-                statements.Add(command);
-                var set = string.Join(", ", setColumns.Select(c => $"{Quote(c.Name)} = {Bind(command, values[c.Name], c)}"));
-                var where = string.Join(" AND ", keys.Select((k, i) => $"{Quote(k.Name)} = {Bind(command, key[i], k)}"));
-                command.CommandText = $"UPDATE {QualifiedName(described)} SET {set} WHERE {where}";
+                catch
+                {
+                    // Nothing of the change stays: the connection goes back unclean (closed) whatever the rollback did.
+                    await RollbackChangeAsync(connection, transaction);
+                    throw;
+                }
+                finally
+                {
+                    if (transaction is not null)
+                    {
+                        await transaction.DisposeAsync();
+                    }
+                }
+            }
+            rented.Done();
+            return changed;
+        }
+        finally
+        {
+            foreach (var statement in statements)
+            {
+                await statement.DisposeAsync();
             }
         }
-        int changed;
-        if (AtomicBatches && (statements.Count <= 1 || connection.CanCreateBatch))
+    }
+
+    /// <summary>One change of <see cref="UpdateAsync"/>: a statement built with its parameters, or the values (set
+    /// columns, then key columns) of one row for the statement kept for <paramref name="Shape"/>.</summary>
+    private readonly record struct Change(DbCommand? Built, UpdateShape? Shape, object?[]? Values);
+
+    /// <summary>The UPDATE of one row by its full key, for one table and list of set columns: its text, built once, and
+    /// the columns its parameters are bound for, in order (<see cref="Set"/> set columns, then the key). Kept when the
+    /// store runs kept statements (<see cref="KeptStatement"/>).</summary>
+    private sealed record UpdateShape(string Text, StoreColumn[] Columns, int Set, bool Kept);
+
+    // Per described table (a table described anew starts afresh): the shapes its row updates took.
+    private readonly ConditionalWeakTable<StoreTable, List<UpdateShape>> updateShapes = new();
+
+    private UpdateShape RowUpdateShape(DbConnection connection, StoreTable table, IReadOnlyDictionary<string, object?> values, StoreColumn[] keys)
+    {
+        var shapes = updateShapes.GetValue(table, _ => []);
+        lock (shapes)
         {
-            // One statement, or one batch the server runs as one implicit transaction: all rows change or none, and the
-            // COMMIT's round trip is saved.
-            changed = await ExecuteAsync(connection, null, statements, cancellationToken);
+            foreach (var known in shapes)
+            {
+                if (known.Set == values.Count && known.Columns.Length == known.Set + keys.Length && Matches(known, values, keys))
+                {
+                    return known;
+                }
+            }
         }
-        else
+        var columns = new StoreColumn[values.Count + keys.Length];
+        var n = 0;
+        foreach (var name in values.Keys)
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            changed = await ExecuteAsync(connection, transaction, statements, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            columns[n++] = ColumnOf(table, name);
         }
-        rented.Done();
+        keys.CopyTo(columns, n);
+        using var command = connection.CreateCommand();
+        var set = string.Join(", ", columns.Take(values.Count).Select(c => $"{Quote(c.Name)} = {Bind(command, null, c)}"));
+        var where = string.Join(" AND ", keys.Select(k => $"{Quote(k.Name)} = {Bind(command, null, k)}"));
+        var text = $"UPDATE {QualifiedName(table)} SET {set} WHERE {where}";
+        var shape = new UpdateShape(text, columns, values.Count, KeepsStatements && command.Parameters.Count == columns.Length);
+        lock (shapes)
+        {
+            // A handful per table (one per list of masked columns); a caller changing ever new lists does not grow it.
+            if (shapes.Count >= 16)
+            {
+                shapes.Clear();
+            }
+            shapes.Add(shape);
+        }
+        return shape;
+    }
+
+    private static bool Matches(UpdateShape shape, IReadOnlyDictionary<string, object?> values, StoreColumn[] keys)
+    {
+        var i = 0;
+        foreach (var name in values.Keys)
+        {
+            if (shape.Columns[i++].Name != name)
+            {
+                return false;
+            }
+        }
+        for (var k = 0; k < keys.Length; k++)
+        {
+            if (!ReferenceEquals(shape.Columns[i + k], keys[k]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Begins the transaction a change (<see cref="UpdateAsync"/>) runs in: by default the driver's. A store may
+    /// begin it with a statement of its own and return null: the change's statements then run without a transaction
+    /// object, inside the one begun on the connection.</summary>
+    protected virtual async ValueTask<DbTransaction?> BeginChangeAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(cancellationToken);
+
+    /// <summary>Commits what <see cref="BeginChangeAsync"/> began.</summary>
+    protected virtual async ValueTask CommitChangeAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        await transaction!.CommitAsync(cancellationToken);
+
+    /// <summary>Rolls back what <see cref="BeginChangeAsync"/> began, after a failure; a connection already broken
+    /// rolls back by itself.</summary>
+    protected virtual async ValueTask RollbackChangeAsync(DbConnection connection, DbTransaction? transaction)
+    {
+        try
+        {
+            await transaction!.RollbackAsync();
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // Closed with the connection, which goes back unclean.
+        }
+    }
+
+    /// <summary>Whether <see cref="KeptStatement"/> hands out statements kept on the connection, so a row's UPDATE binds
+    /// its values straight into the statement prepared for its shape.</summary>
+    protected virtual bool KeepsStatements => false;
+
+    /// <summary>The statement kept on <paramref name="connection"/> for <paramref name="text"/>, with
+    /// <paramref name="parameters"/> parameters named as <see cref="Bind"/> names them, for <see cref="BindKept"/> to
+    /// fill; only called when <see cref="KeepsStatements"/>.</summary>
+    protected virtual DbCommand KeptStatement(DbConnection connection, string text, int parameters) => throw new NotSupportedException();
+
+    /// <summary>Sets a kept statement's parameter to a value destined for <paramref name="column"/>, as
+    /// <see cref="Bind"/> would bind it.</summary>
+    protected virtual void BindKept(DbParameter parameter, object? value, StoreColumn column) => throw new NotSupportedException();
+
+    private async Task<int> ExecuteInOrderAsync(DbConnection connection, DbTransaction? transaction, List<Change> changes, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        foreach (var change in changes)
+        {
+            DbCommand command;
+            if (change.Shape is { } shape)
+            {
+                command = KeptStatement(connection, shape.Text, shape.Columns.Length);
+                for (var i = 0; i < shape.Columns.Length; i++)
+                {
+                    BindKept(command.Parameters[i], change.Values![i], shape.Columns[i]);
+                }
+            }
+            else
+            {
+                command = Statement(connection, change.Built!);
+            }
+            command.Transaction = transaction;
+            changed += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
         return changed;
     }
 
@@ -566,45 +793,36 @@ public abstract class SqlStore : IDataStore
     private bool IsFresh(Described known) => SchemaLifetime == Timeout.InfiniteTimeSpan || Stopwatch.GetElapsedTime(known.At) < SchemaLifetime;
 
     /// <summary>Runs the statements in the transaction: as one batch where the driver sends a batch in one round trip
-    /// (every row masked with its own random or hashed value is its own UPDATE), otherwise one after the other.</summary>
+    /// (every row masked with its own random or hashed value is its own UPDATE), otherwise one after the other. The
+    /// caller disposes them.</summary>
     private async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, List<DbCommand> statements,
         CancellationToken cancellationToken)
     {
-        var changed = 0;
-        try
+        if (statements.Count > 1 && connection.CanCreateBatch)
         {
-            if (statements.Count > 1 && connection.CanCreateBatch)
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var statement in statements)
             {
-                await using var batch = connection.CreateBatch();
-                batch.Transaction = transaction;
-                foreach (var statement in statements)
+                var command = batch.CreateBatchCommand();
+                command.CommandText = statement.CommandText;
+                var parameters = statement.Parameters.Cast<DbParameter>().ToList();
+                statement.Parameters.Clear();
+                foreach (var parameter in parameters)
                 {
-                    var command = batch.CreateBatchCommand();
-                    command.CommandText = statement.CommandText;
-                    var parameters = statement.Parameters.Cast<DbParameter>().ToList();
-                    statement.Parameters.Clear();
-                    foreach (var parameter in parameters)
-                    {
-                        command.Parameters.Add(parameter);
-                    }
-                    batch.BatchCommands.Add(command);
+                    command.Parameters.Add(parameter);
                 }
-                return await batch.ExecuteNonQueryAsync(cancellationToken);
+                batch.BatchCommands.Add(command);
             }
-            foreach (var statement in statements)
-            {
-                statement.Transaction = transaction;
-                changed += await Statement(connection, statement).ExecuteNonQueryAsync(cancellationToken);
-            }
-            return changed;
+            return await batch.ExecuteNonQueryAsync(cancellationToken);
         }
-        finally
+        var changed = 0;
+        foreach (var statement in statements)
         {
-            foreach (var statement in statements)
-            {
-                await statement.DisposeAsync();
-            }
+            statement.Transaction = transaction;
+            changed += await Statement(connection, statement).ExecuteNonQueryAsync(cancellationToken);
         }
+        return changed;
     }
 
     private async Task<StoreTable> TableAsync(string table, CancellationToken cancellationToken) =>

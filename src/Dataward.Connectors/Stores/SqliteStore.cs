@@ -19,7 +19,7 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     // Per connection; a request's statements differ only in how many keys they list.
     private const int MaxStatements = 64;
     // Statements listing more keys than this are rare and long: prepared each time rather than kept.
-    private const int MaxKeptParameters = 64;
+    protected override int MaxKeptParameters => 64;
 
     private readonly ConcurrentBag<KeptConnection> idle = [];
     private readonly ConcurrentDictionary<DbConnection, KeptConnection> rented = new(ReferenceEqualityComparer.Instance);
@@ -137,7 +137,72 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
         {
             return built;
         }
-        if (!kept.Statements.TryGetValue(built.CommandText, out var statement))
+        var statement = Kept(kept, built.CommandText, built.Parameters.Count);
+        for (var i = 0; i < built.Parameters.Count; i++)
+        {
+            statement.Parameters[i].Value = built.Parameters[i].Value;
+        }
+        statement.Transaction = (SqliteTransaction?)built.Transaction;
+        return statement;
+    }
+
+    protected override bool KeepsStatements => true;
+
+    // A row's UPDATE has one text per table and list of columns, however many parameters: always kept.
+    protected override DbCommand KeptStatement(DbConnection connection, string text, int parameters) =>
+        rented.TryGetValue(connection, out var kept) ? Kept(kept, text, parameters)
+        : throw new InvalidOperationException("Kept statements run on a rented connection.");
+
+    protected override void BindKept(DbParameter parameter, object? value, StoreColumn column) => parameter.Value = Stored(value);
+
+    // A change's BEGIN and COMMIT run as statements kept on the connection, as its UPDATEs do: the driver's transaction
+    // object prepares both again for every transaction. BEGIN IMMEDIATE takes the write lock at once, as the driver's
+    // default transaction does.
+    protected override async ValueTask<DbTransaction?> BeginChangeAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (!rented.TryGetValue(connection, out var kept))
+        {
+            return await base.BeginChangeAsync(connection, cancellationToken);
+        }
+        await Kept(kept, "BEGIN IMMEDIATE", 0).ExecuteNonQueryAsync(cancellationToken);
+        return null;
+    }
+
+    protected override async ValueTask CommitChangeAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (transaction is not null)
+        {
+            await base.CommitChangeAsync(connection, transaction, cancellationToken);
+            return;
+        }
+        await Kept(rented[connection], "COMMIT", 0).ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    protected override async ValueTask RollbackChangeAsync(DbConnection connection, DbTransaction? transaction)
+    {
+        if (transaction is not null)
+        {
+            await base.RollbackChangeAsync(connection, transaction);
+            return;
+        }
+        try
+        {
+            // Fails when SQLite already rolled back by itself (the transaction is gone).
+            if (rented.TryGetValue(connection, out var kept))
+            {
+                await Kept(kept, "ROLLBACK", 0).ExecuteNonQueryAsync();
+            }
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // Closed with the connection, which goes back unclean.
+        }
+    }
+
+    // The command kept on the connection for the text (prepared by its first run), its parameters named as Bind names them.
+    private static SqliteCommand Kept(KeptConnection kept, string text, int parameters)
+    {
+        if (!kept.Statements.TryGetValue(text, out var statement))
         {
             if (kept.Statements.Count >= MaxStatements)
             {
@@ -148,20 +213,16 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
                 kept.Statements.Clear();
             }
             statement = kept.Connection.CreateCommand();
-            statement.CommandText = built.CommandText;
-            foreach (SqliteParameter parameter in built.Parameters)
+            statement.CommandText = text;
+            for (var i = 0; i < parameters; i++)
             {
-                statement.Parameters.Add(new SqliteParameter(parameter.ParameterName, null));
+                statement.Parameters.Add(new SqliteParameter("@p" + i.ToString(CultureInfo.InvariantCulture), null));
             }
-            kept.Statements[built.CommandText] = statement;
+            kept.Statements[text] = statement;
         }
-        for (var i = 0; i < built.Parameters.Count; i++)
-        {
-            statement.Parameters[i].Value = built.Parameters[i].Value;
-        }
-        statement.Transaction = (SqliteTransaction?)built.Transaction;
         return statement;
     }
+
 
     public override async ValueTask DisposeAsync()
     {

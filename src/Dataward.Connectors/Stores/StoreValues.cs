@@ -191,6 +191,51 @@ public static class StoreValues
         _ => "o:" + Convert.ToString(value, CultureInfo.InvariantCulture),
     };
 
+    /// <summary>Writes <see cref="Canonical(IEnumerable{object?})"/> of <paramref name="values"/> into
+    /// <paramref name="destination"/> without building strings for the common kinds (integers, text, null): the erasure
+    /// engine hashes one per row. False, with nothing usable written, when it does not fit.</summary>
+    public static bool TryWriteCanonical(IReadOnlyList<object?> values, Span<char> destination, out int written)
+    {
+        written = 0;
+        Span<char> number = stackalloc char[20];
+        for (var v = 0; v < values.Count; v++)
+        {
+            var value = values[v];
+            ReadOnlySpan<char> kind = "";
+            scoped ReadOnlySpan<char> body;
+            switch (value)
+            {
+                case null or DBNull:
+                    body = "\u2205";
+                    break;
+                case string s:
+                    kind = "s:";
+                    body = s;
+                    break;
+                case long or int or short or byte:
+                    Convert.ToInt64(value, CultureInfo.InvariantCulture).TryFormat(number, out var digits, default, CultureInfo.InvariantCulture);
+                    kind = "i:";
+                    body = number[..digits];
+                    break;
+                default:
+                    body = Canonical(value);
+                    break;
+            }
+            var rest = destination[written..];
+            if (!(kind.Length + body.Length).TryFormat(rest, out var length, default, CultureInfo.InvariantCulture)
+                || rest.Length < length + 1 + kind.Length + body.Length)
+            {
+                written = 0;
+                return false;
+            }
+            rest[length] = ':';
+            kind.CopyTo(rest[(length + 1)..]);
+            body.CopyTo(rest[(length + 1 + kind.Length)..]);
+            written += length + 1 + kind.Length + body.Length;
+        }
+        return true;
+    }
+
     /// <summary>The canonical text of several values (a key), unambiguous however the values look.</summary>
     public static string Canonical(IEnumerable<object?> values)
     {

@@ -240,6 +240,17 @@ public sealed class EngineErasureTests
         // As the request job stores it, and as it stored it before (web defaults): a saved erasure resumes from either.
         var stored = JsonSerializer.Serialize(progress, ErasureProgressJson.Default.ErasureProgress);
         stored.ShouldBe(JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        // The text a host saves, pinned: a stored erasure resumes from it whatever version saved it.
+        var before = ("{'targets':{'d:c':[['1','x']]},'pending':{'collection':'d:c','rowDigests':{'f':'g'},'proof':{'collection':'d:c'," +
+            "'action':'masked','rows':1,'fields':[{'field':'name','strategy':'null_rewrite','values':1}],'keyFingerprints':['f']}},'completed':[]}").Replace('\'', '"');
+        stored.ShouldBe(before);
+        var completed = progress with { Pending = null, Completed = [progress.Pending!.Proof] };
+        for (var save = 0; save < 2; save++)
+        {
+            JsonSerializer.Serialize(completed, ErasureProgressJson.Default.ErasureProgress).ShouldBe(("{'targets':{'d:c':[['1','x']]},'pending':null," +
+                "'completed':[{'collection':'d:c','action':'masked','rows':1,'fields':[{'field':'name','strategy':'null_rewrite','values':1}],'keyFingerprints':['f']}]}")
+                .Replace('\'', '"'));
+        }
         foreach (var text in new[] { stored, JsonSerializer.Serialize(progress, new JsonSerializerOptions(JsonSerializerDefaults.Web)) })
         {
             var read = JsonSerializer.Deserialize(text, ErasureProgressJson.Default.ErasureProgress)!;

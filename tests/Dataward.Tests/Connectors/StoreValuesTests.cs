@@ -40,4 +40,25 @@ public sealed class StoreValuesTests
     [InlineData("1999")]
     public void MIN007_texts_that_are_not_timestamps_stay_unreadable(string text) =>
         Assert.False(StoreValues.TryCoerce(text, ValueKind.Timestamp, out _));
+
+    /// <summary>An erasure's proof fingerprints and resume digests hash the canonical text the engine writes into a
+    /// buffer: it must be the text <see cref="StoreValues.Canonical(IEnumerable{object?})"/> gives, value for value.</summary>
+    [Fact]
+    public void DSR016_canonical_text_written_into_a_buffer_is_the_canonical_string()
+    {
+        object?[][] keys =
+        [
+            [], [1L], [-42L, 7], [long.MinValue, long.MaxValue], [(short)3, (byte)4], ["ada@example.com"], [""], [null], [DBNull.Value],
+            ["a:b", 12L, null, "\u00e9t\u00e9 \ud83d\ude00"], [3.5m, 2.25d, true, false, new DateTime(2026, 11, 26, 10, 0, 0, DateTimeKind.Utc)],
+            [new DateOnly(2026, 1, 2), Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), new byte[] { 1, 2, 255 }, 1.5f],
+        ];
+        foreach (var key in keys)
+        {
+            var buffer = new char[512];
+            Assert.True(StoreValues.TryWriteCanonical(key, buffer, out var written));
+            Assert.Equal(StoreValues.Canonical(key), new string(buffer, 0, written));
+        }
+        var tooLong = new object?[] { new string('x', 100) };
+        Assert.False(StoreValues.TryWriteCanonical(tooLong, new char[50], out _));
+    }
 }
