@@ -44,17 +44,19 @@ public sealed class PostgresStore : SqlStore
     protected override string PageAggregate(string rows, string key, string value) =>
         $"WITH page AS ({rows}) SELECT array_agg({key}::bigint), array_agg({value}) FROM page";
 
-    protected override void ReadPage(DbDataReader reader, List<long> keys, List<object?> values)
+    protected override PageRow ReadPage(DbDataReader reader)
     {
         if (reader.IsDBNull(0))
         {
-            return;
+            return new PageRow(null, static () => ([], []));
         }
-        keys.AddRange(reader.GetFieldValue<long[]>(0));
+        List<long> keys = [.. reader.GetFieldValue<long[]>(0)];
+        var values = new List<object?>(keys.Count);
         foreach (var value in (Array)reader.GetValue(1))
         {
             values.Add(value);
         }
+        return new PageRow(keys.Count == 0 ? null : keys.Max(), () => (keys, values));
     }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

@@ -626,21 +626,25 @@ public abstract class SqlStore : IDataStore
         return rows;
     }
 
-    /// <summary>How <see cref="ChangePageAsync"/> gets a page's keys and values: as one row of two aggregates rather
-    /// than a row per changed row, which costs the driver more than the change costs the engine. PostgreSQL aggregates
-    /// the change's own <c>RETURNING</c> rows (<see cref="PageReturning"/>); SQLite, which gathers <c>RETURNING</c>
-    /// rows before handing out the first, reads the page first (<see cref="PageSelect"/>) and changes it after, in the
-    /// same write transaction.</summary>
+    /// <summary>How <see cref="ChangePageAsync"/> gets a page's keys and values: as one row of aggregates rather than a
+    /// row per changed row, which costs the driver more than the change costs the engine. PostgreSQL aggregates the
+    /// change's own <c>RETURNING</c> rows; SQLite, which gathers <c>RETURNING</c> rows before handing out the first,
+    /// reads the page first and changes it after, in the same write transaction, while the page is decoded.</summary>
     protected virtual bool AggregatesReturning => true;
 
-    /// <summary>A query of one row: the aggregated <paramref name="key"/> and <paramref name="value"/> of the rows
-    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in the same order.</summary>
+    /// <summary>A query of one row aggregating the <paramref name="key"/> and <paramref name="value"/> of the rows
+    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in the same order, as
+    /// <see cref="ReadPage"/> reads it.</summary>
     protected virtual string PageAggregate(string rows, string key, string value) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 
-    /// <summary>Reads <see cref="PageAggregate"/>'s row into keys and values.</summary>
-    protected virtual void ReadPage(DbDataReader reader, List<long> keys, List<object?> values) =>
+    /// <summary>Reads <see cref="PageAggregate"/>'s row.</summary>
+    protected virtual PageRow ReadPage(DbDataReader reader) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
+
+    /// <summary>A page's aggregate row as read: its greatest key (null for no rows) and the decoding of its keys and
+    /// values, which may run while the change does.</summary>
+    protected sealed record PageRow(long? Last, Func<(List<long> Keys, List<object?> Values)> Decode);
 
     public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
         IReadOnlyDictionary<string, object?>? set, string returning, CancellationToken cancellationToken = default)
@@ -674,16 +678,13 @@ public abstract class SqlStore : IDataStore
             string Change(DbCommand statement, string where) => set is null
                 ? $"DELETE FROM {name} WHERE {where}"
                 : $"UPDATE {name} SET {string.Join(", ", set.Select(c => $"{Quote(ColumnOf(described, c.Key).Name)} = {Bind(statement, c.Value, ColumnOf(described, c.Key))}"))} WHERE {where}";
-            var keys = new List<long>(Math.Min(limit, 100_000));
-            var values = new List<object?>(keys.Capacity);
-            async Task ReadAsync(DbCommand statement)
+            async Task<PageRow> ReadAsync(DbCommand statement)
             {
                 await using var reader = await statement.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    ReadPage(reader, keys, values);
-                }
+                return await reader.ReadAsync(cancellationToken) ? ReadPage(reader) : new PageRow(null, static () => ([], []));
             }
+            List<long> keys;
+            List<object?> values;
             var limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (AggregatesReturning)
             {
@@ -698,24 +699,41 @@ public abstract class SqlStore : IDataStore
                 command.Transaction = transaction;
                 var where = Page(command) + (upper is null or DBNull ? "" : $" AND {k} <= {Bind(command, upper, key)}");
                 command.CommandText = PageAggregate($"{Change(command, where)} RETURNING {k}, {v}", k, v);
-                await ReadAsync(command);
+                (keys, values) = (await ReadAsync(command)).Decode();
             }
             else
             {
                 // The page read first, then changed as a key range by the same predicate in the same write transaction,
                 // which no other writer can enter: the change meets exactly the rows read, as the count confirms.
+                PageRow page;
                 await using (var select = rented.Connection.CreateCommand())
                 {
                     select.Transaction = transaction;
                     select.CommandText = PageAggregate($"SELECT {k}, {v} FROM {name} WHERE {Page(select)} ORDER BY {k} LIMIT {limitText}", k, v);
-                    await ReadAsync(select);
+                    page = await ReadAsync(select);
                 }
-                if (keys.Count > 0)
+                if (page.Last is not { } upper)
                 {
+                    (keys, values) = page.Decode();
+                }
+                else
+                {
+                    // The page decodes on another core while the change runs here; both must finish before it can commit.
+                    var decoding = Task.Run(page.Decode, cancellationToken);
                     await using var command = rented.Connection.CreateCommand();
                     command.Transaction = transaction;
-                    command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, keys.Max(), key)}");
-                    var changed = await command.ExecuteNonQueryAsync(cancellationToken);
+                    command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, upper, key)}");
+                    int changed;
+                    try
+                    {
+                        changed = await command.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    catch
+                    {
+                        await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                        throw;
+                    }
+                    (keys, values) = await decoding;
                     if (changed != keys.Count)
                     {
                         throw new InvalidOperationException($"The change met {changed} rows of the {keys.Count} read for it; it was rolled back.");

@@ -49,34 +49,39 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
 
     protected override bool AggregatesReturning => false;
 
-    // Two JSON arrays in one row; a blob cannot be a date (nor JSON), so it comes back as null, an unreadable trigger.
+    // Two JSON arrays and the greatest key in one row; a blob cannot be a date (nor JSON), so it comes back as null, an
+    // unreadable trigger.
     protected override string PageAggregate(string rows, string key, string value) =>
-        $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END) FROM ({rows})";
+        $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END), max({key}) FROM ({rows})";
 
-    protected override void ReadPage(DbDataReader reader, List<long> keys, List<object?> values)
+    protected override PageRow ReadPage(DbDataReader reader)
     {
-        var keyArray = new System.Text.Json.Utf8JsonReader(reader.GetFieldValue<byte[]>(0));
-        keyArray.Read();
-        while (keyArray.Read() && keyArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        // The JSON text's UTF-8 bytes as SQLite holds them, with no string between, decoded when asked.
+        var (keyJson, valueJson) = (reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<byte[]>(1));
+        return new PageRow(reader.IsDBNull(2) ? null : reader.GetInt64(2), () =>
         {
-            keys.Add(keyArray.TokenType == System.Text.Json.JsonTokenType.Number && keyArray.TryGetInt64(out var key) ? key
-                : throw new InvalidOperationException("A row's key is not an integer: the page cannot be changed by its key."));
-        }
-        var valueArray = new System.Text.Json.Utf8JsonReader(reader.GetFieldValue<byte[]>(1));
-        valueArray.Read();
-        while (valueArray.Read() && valueArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
-        {
-            values.Add(valueArray.TokenType switch
+            var keys = new List<long>();
+            var keyArray = new System.Text.Json.Utf8JsonReader(keyJson);
+            keyArray.Read();
+            while (keyArray.Read() && keyArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
             {
-                System.Text.Json.JsonTokenType.String => valueArray.GetString(),
-                System.Text.Json.JsonTokenType.Number => valueArray.TryGetInt64(out var whole) ? whole : valueArray.GetDouble(),
-                _ => null,
-            });
-        }
-        if (values.Count != keys.Count)
-        {
-            throw new InvalidOperationException("A page's keys and values differ in number.");
-        }
+                keys.Add(keyArray.TokenType == System.Text.Json.JsonTokenType.Number && keyArray.TryGetInt64(out var key) ? key
+                    : throw new InvalidOperationException("A row's key is not an integer: the page cannot be changed by its key."));
+            }
+            var values = new List<object?>(keys.Count);
+            var valueArray = new System.Text.Json.Utf8JsonReader(valueJson);
+            valueArray.Read();
+            while (valueArray.Read() && valueArray.TokenType != System.Text.Json.JsonTokenType.EndArray)
+            {
+                values.Add(valueArray.TokenType switch
+                {
+                    System.Text.Json.JsonTokenType.String => valueArray.GetString(),
+                    System.Text.Json.JsonTokenType.Number => valueArray.TryGetInt64(out var whole) ? whole : valueArray.GetDouble(),
+                    _ => null,
+                });
+            }
+            return values.Count == keys.Count ? (keys, values) : throw new InvalidOperationException("A page's keys and values differ in number.");
+        });
     }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
