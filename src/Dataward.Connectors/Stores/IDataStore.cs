@@ -46,9 +46,12 @@ public interface IDataStore : IAsyncDisposable
     /// <paramref name="set"/> is null) or sets columns of up to <paramref name="limit"/> rows in key order after
     /// <paramref name="after"/> whose bound column is below the bound, and returns those rows' keys and
     /// <paramref name="returning"/> values. The change stays in an open transaction until the caller commits it, so a
-    /// caller that finds a row it must not change rolls the whole page back. One single-column integer key only.</summary>
+    /// caller that finds a row it must not change rolls the whole page back. <paramref name="check"/> (of the keys and
+    /// values) runs before this returns, while the change runs where the store can; its answer is
+    /// <see cref="IStoreChange.Accepted"/>. One single-column integer key only.</summary>
     Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, string returning, CancellationToken cancellationToken = default);
+        IReadOnlyDictionary<string, object?>? set, string returning, Func<IReadOnlyList<long>, IReadOnlyList<object?>, bool>? check = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>How many rows of <paramref name="table"/> hold null in <paramref name="column"/>.</summary>
     Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default);
@@ -62,6 +65,9 @@ public interface IStoreChange : IAsyncDisposable
 
     /// <summary>The returned column's value for each of <see cref="Keys"/>, read as the column's kind.</summary>
     IReadOnlyList<object?> Values { get; }
+
+    /// <summary>What the check given to <see cref="IDataStore.ChangePageAsync"/> answered (true without one).</summary>
+    bool Accepted { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

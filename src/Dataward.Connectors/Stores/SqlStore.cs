@@ -647,7 +647,8 @@ public abstract class SqlStore : IDataStore
     protected sealed record PageRow(long? Last, Func<(List<long> Keys, List<object?> Values)> Decode);
 
     public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, string returning, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, object?>? set, string returning, Func<IReadOnlyList<long>, IReadOnlyList<object?>, bool>? check = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var described = await TableAsync(table, cancellationToken);
@@ -685,6 +686,7 @@ public abstract class SqlStore : IDataStore
             }
             List<long> keys;
             List<object?> values;
+            var accepted = true;
             var limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (AggregatesReturning)
             {
@@ -700,6 +702,7 @@ public abstract class SqlStore : IDataStore
                 var where = Page(command) + (upper is null or DBNull ? "" : $" AND {k} <= {Bind(command, upper, key)}");
                 command.CommandText = PageAggregate($"{Change(command, where)} RETURNING {k}, {v}", k, v);
                 (keys, values) = (await ReadAsync(command)).Decode();
+                accepted = keys.Count == 0 || check is null || check(keys, values);
             }
             else
             {
@@ -718,8 +721,12 @@ public abstract class SqlStore : IDataStore
                 }
                 else
                 {
-                    // The page decodes on another core while the change runs here; both must finish before it can commit.
-                    var decoding = Task.Run(page.Decode, cancellationToken);
+                    // The page is decoded and checked on another core while the change runs here; both finish before it returns.
+                    var decoding = Task.Run(() =>
+                    {
+                        var (decodedKeys, decodedValues) = page.Decode();
+                        return (decodedKeys, decodedValues, check is null || check(decodedKeys, decodedValues));
+                    }, cancellationToken);
                     await using var command = rented.Connection.CreateCommand();
                     command.Transaction = transaction;
                     command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, upper, key)}");
@@ -733,14 +740,14 @@ public abstract class SqlStore : IDataStore
                         await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                         throw;
                     }
-                    (keys, values) = await decoding;
+                    (keys, values, accepted) = await decoding;
                     if (changed != keys.Count)
                     {
                         throw new InvalidOperationException($"The change met {changed} rows of the {keys.Count} read for it; it was rolled back.");
                     }
                 }
             }
-            return new OpenChange(rented, transaction, keys, values);
+            return new OpenChange(rented, transaction, keys, values, accepted);
         }
         catch
         {
@@ -755,9 +762,12 @@ public abstract class SqlStore : IDataStore
 
     /// <summary>A page changed in an open transaction: committed by the caller, rolled back by disposal otherwise. The
     /// connection goes back clean only after a commit.</summary>
-    private sealed class OpenChange(Rented rented, DbTransaction transaction, IReadOnlyList<long> keys, IReadOnlyList<object?> values) : IStoreChange
+    private sealed class OpenChange(Rented rented, DbTransaction transaction, IReadOnlyList<long> keys, IReadOnlyList<object?> values, bool accepted)
+        : IStoreChange
     {
         private bool committed;
+
+        public bool Accepted => accepted;
 
         public IReadOnlyList<long> Keys => keys;
 

@@ -588,34 +588,47 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 values[field.Field] = masked is not null && StoreValues.TryCoerce(masked, field.Column.Kind, out var typed) ? typed : masked;
             }
         }
-        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, trigger.Name, cancellationToken);
-        var (pageKeys, triggers) = (page.Keys, page.Values);
-        if (pageKeys.Count == 0)
+        var digest = change.Kind == ChangeKind.Delete ? Deleted : Digest(change.Secrets, StoreValues.Canonical(change.Fields.Select(f => values![f.Field])));
+        var entries = new List<UInt128>();
+        var last = long.MinValue;
+        string? pending = null;
+        // The rows the change returns, judged as the row-by-row path judges them; where the store can, while the change
+        // runs. It touches nothing the sweep uses meanwhile (the ledger is only read).
+        bool Judge(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
+        {
+            entries.Capacity = pageKeys.Count;
+            for (var i = 0; i < pageKeys.Count; i++)
+            {
+                var key = pageKeys[i];
+                // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
+                if (TriggerOf(triggers[i]) is not { } at || !period.IsExpired(at, now)
+                    || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(StoreValues.Canonical([key]))))
+                {
+                    return false;
+                }
+                var entry = LedgerEntry.OfKey(key);
+                if (change.Kind == ChangeKind.Mask && ledger.Contains(entry))
+                {
+                    return false;
+                }
+                entries.Add(entry);
+                last = Math.Max(last, key);
+            }
+            pending = entries.Count == 0 ? null : PendingBatch.Write(keys, entries, [digest]);
+            return true;
+        }
+        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, trigger.Name, Judge,
+            cancellationToken);
+        if (page.Keys.Count == 0)
         {
             return (SetOutcome.Done, cursor);
         }
-        var entries = new List<UInt128>(pageKeys.Count);
-        var last = long.MinValue;
-        for (var i = 0; i < pageKeys.Count; i++)
+        if (!page.Accepted)
         {
-            var key = pageKeys[i];
-            // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
-            if (TriggerOf(triggers[i]) is not { } at || !period.IsExpired(at, now)
-                || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(StoreValues.Canonical([key]))))
-            {
-                return (SetOutcome.Fallback, cursor);
-            }
-            var entry = LedgerEntry.OfKey(key);
-            if (change.Kind == ChangeKind.Mask && ledger.Contains(entry))
-            {
-                return (SetOutcome.Fallback, cursor);
-            }
-            entries.Add(entry);
-            last = Math.Max(last, key);
+            return (SetOutcome.Fallback, cursor);
         }
         await Hook("set", item, cancellationToken);
-        item.Pending = PendingBatch.Write(keys, entries,
-            [change.Kind == ChangeKind.Delete ? Deleted : Digest(change.Secrets, StoreValues.Canonical(change.Fields.Select(f => values![f.Field])))]);
+        item.Pending = pending;
         await SaveCheckpointAsync(checkpoint, cancellationToken);
         await Hook("pending", item, cancellationToken);
         await page.CommitAsync(cancellationToken);
