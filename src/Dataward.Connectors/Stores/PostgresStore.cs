@@ -39,10 +39,15 @@ public sealed class PostgresStore : SqlStore
     // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
     protected override int MaxValuesPerStatement => 50_000;
 
-    // Two arrays in one row, the keys widened to bigint; array_agg of no rows is null. One aggregation reads each row once
-    // for both arrays, so they stay aligned without sorting either.
+    // Two arrays and the greatest key in one row, the keys widened to bigint; array_agg of no rows is null. One aggregation
+    // reads each row once for both arrays, so they stay aligned.
     protected override string PageAggregate(string rows, string key, string value) =>
-        $"WITH page AS ({rows}) SELECT array_agg({key}::bigint), array_agg({value}) FROM page";
+        $"SELECT array_agg(page.{key}::bigint), array_agg(page.{value}), max(page.{key})::bigint FROM ({rows}) AS page";
+
+    protected override System.Data.IsolationLevel PageIsolation => System.Data.IsolationLevel.RepeatableRead;
+
+    // 40001: a row of the page was changed or deleted by another transaction after the page was read.
+    protected override bool IsConcurrentChange(DbException error) => error is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure };
 
     protected override PageRow ReadPage(DbDataReader reader)
     {
@@ -56,7 +61,7 @@ public sealed class PostgresStore : SqlStore
         {
             values.Add(value);
         }
-        return new PageRow(keys.Count == 0 ? null : keys.Max(), () => (keys, values));
+        return new PageRow(reader.IsDBNull(2) ? null : reader.GetInt64(2), () => (keys, values));
     }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

@@ -626,15 +626,16 @@ public abstract class SqlStore : IDataStore
         return rows;
     }
 
-    /// <summary>How <see cref="ChangePageAsync"/> gets a page's keys and values: as one row of aggregates rather than a
-    /// row per changed row, which costs the driver more than the change costs the engine. PostgreSQL aggregates the
-    /// change's own <c>RETURNING</c> rows; SQLite, which gathers <c>RETURNING</c> rows before handing out the first,
-    /// reads the page first and changes it after, in the same write transaction, while the page is decoded.</summary>
-    protected virtual bool AggregatesReturning => true;
+    /// <summary>The isolation of a page's transaction: the page is read first and changed after by the same predicate,
+    /// which must then meet exactly the rows read (<see cref="ChangePageAsync"/>).</summary>
+    protected virtual System.Data.IsolationLevel PageIsolation => System.Data.IsolationLevel.Unspecified;
 
-    /// <summary>A query of one row aggregating the <paramref name="key"/> and <paramref name="value"/> of the rows
-    /// <paramref name="rows"/> (a <c>SELECT</c>, or a change with <c>RETURNING</c>) gives, in the same order, as
-    /// <see cref="ReadPage"/> reads it.</summary>
+    /// <summary>Whether an error means the change met a row another transaction changed after the page was read.</summary>
+    protected virtual bool IsConcurrentChange(DbException error) => false;
+
+    /// <summary>A query of one row aggregating the <paramref name="key"/> and <paramref name="value"/> of the rows the
+    /// <c>SELECT</c> <paramref name="rows"/> gives, in the same order, and the greatest key, as <see cref="ReadPage"/>
+    /// reads it: one row, where a row per row would cost the driver more than the change costs the engine.</summary>
     protected virtual string PageAggregate(string rows, string key, string value) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 
@@ -672,7 +673,7 @@ public abstract class SqlStore : IDataStore
         DbTransaction? transaction = null;
         try
         {
-            transaction = await rented.Connection.BeginTransactionAsync(cancellationToken);
+            transaction = await rented.Connection.BeginTransactionAsync(PageIsolation, cancellationToken);
             var name = QualifiedName(described);
             var (k, v) = (Quote(key.Name), Quote(returned.Name));
             string Page(DbCommand statement) => $"{Quote(bounded.Name)} < {Bind(statement, bound, bounded)}" + (start is null ? "" : $" AND {k} > {Bind(statement, start, key)}");
@@ -688,26 +689,12 @@ public abstract class SqlStore : IDataStore
             List<object?> values;
             var accepted = true;
             var limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (AggregatesReturning)
             {
-                // The page's last key first, read from the key's index as the keyset scan reads it (SelectPageAsync); then the
-                // change names the page as a key range, which the engine applies as one scan (an IN list of the page's keys
-                // costs a lookup per row, twice the work).
-                await using var last = rented.Connection.CreateCommand();
-                last.Transaction = transaction;
-                last.CommandText = $"SELECT {k} FROM {name} WHERE {Page(last)} ORDER BY {k} LIMIT 1 OFFSET {(limit - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-                var upper = await last.ExecuteScalarAsync(cancellationToken);
-                await using var command = rented.Connection.CreateCommand();
-                command.Transaction = transaction;
-                var where = Page(command) + (upper is null or DBNull ? "" : $" AND {k} <= {Bind(command, upper, key)}");
-                command.CommandText = PageAggregate($"{Change(command, where)} RETURNING {k}, {v}", k, v);
-                (keys, values) = (await ReadAsync(command)).Decode();
-                accepted = keys.Count == 0 || check is null || check(keys, values);
-            }
-            else
-            {
-                // The page read first, then changed as a key range by the same predicate in the same write transaction,
-                // which no other writer can enter: the change meets exactly the rows read, as the count confirms.
+                // The page read first (one aggregate row: engines gather a change's RETURNING rows before the first comes back,
+                // SQLite in a temporary table, or cost as much again to hand them back), then changed as a key range by the
+                // same predicate in the same transaction, which meets exactly the rows read: SQLite's write transaction
+                // keeps other writers out, PostgreSQL's repeatable read refuses a row changed since (IsConcurrentChange; the
+                // page is then done row by row). The count confirms it.
                 PageRow page;
                 await using (var select = rented.Connection.CreateCommand())
                 {
@@ -735,13 +722,21 @@ public abstract class SqlStore : IDataStore
                     {
                         changed = await command.ExecuteNonQueryAsync(cancellationToken);
                     }
+                    catch (DbException e) when (IsConcurrentChange(e))
+                    {
+                        changed = -1;
+                    }
                     catch
                     {
                         await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                         throw;
                     }
                     (keys, values, accepted) = await decoding;
-                    if (changed != keys.Count)
+                    if (changed < 0)
+                    {
+                        accepted = false;
+                    }
+                    else if (changed != keys.Count)
                     {
                         throw new InvalidOperationException($"The change met {changed} rows of the {keys.Count} read for it; it was rolled back.");
                     }

@@ -47,8 +47,6 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     // Well under SQLite's default limit of 32,766 bound variables.
     protected override int MaxValuesPerStatement => 5_000;
 
-    protected override bool AggregatesReturning => false;
-
     // Two JSON arrays and the greatest key in one row; a blob cannot be a date (nor JSON), so it comes back as null, an
     // unreadable trigger.
     protected override string PageAggregate(string rows, string key, string value) =>

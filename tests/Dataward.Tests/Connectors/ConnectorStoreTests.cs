@@ -78,6 +78,45 @@ public sealed class ConnectorStoreTests
         coded.ShouldNotContain(r => (string)r["code"]! == "k\u00e9'1");
     }
 
+    [Fact]
+    public async Task MIN004_on_PostgreSQL_a_page_a_row_of_which_another_transaction_changed_after_it_was_read_is_refused_whole()
+    {
+        // A page is read, then changed by the same predicate in a repeatable-read transaction: a row another transaction
+        // commits a change to in between must not be deleted on the strength of what was read, nor the page half applied.
+        await using var db = await FidesExampleDatabase.CreateAsync(StorageProvider.Postgres);
+        await db.ExecuteAsync("CREATE TABLE events (id BIGINT PRIMARY KEY, created TIMESTAMP); INSERT INTO events SELECT g, TIMESTAMP '2015-01-01' FROM generate_series(1, 100) g;");
+        await using var store = new PostgresStore(db.ConnectionString);
+        await using var other = new Npgsql.NpgsqlConnection(db.ConnectionString);
+        await other.OpenAsync();
+        await using var elsewhere = await other.BeginTransactionAsync();
+        await using (var update = new Npgsql.NpgsqlCommand("UPDATE events SET created = TIMESTAMP '2026-01-01' WHERE id = 50", other, elsewhere))
+        {
+            (await update.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+
+        // The other transaction commits while the page's change runs (the check runs beside it), after the page was read.
+        await using (var page = await store.ChangePageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), null, "created",
+            (_, _) =>
+            {
+                elsewhere.Commit();
+                return true;
+            }))
+        {
+            page.Keys.Count.ShouldBe(100, "the page as read, before the other transaction committed");
+            page.Accepted.ShouldBeFalse();
+        }
+
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM events", other);
+        (await count.ExecuteScalarAsync()).ShouldBe(100L, "nothing deleted");
+        await using (var page = await store.ChangePageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), null, "created"))
+        {
+            page.Keys.Count.ShouldBe(99, "read again, the changed row is no longer expired");
+            page.Accepted.ShouldBeTrue();
+            await page.CommitAsync();
+        }
+        (await count.ExecuteScalarAsync()).ShouldBe(1L);
+    }
+
     [Theory]
     [MemberData(nameof(Providers))]
     public async Task A_described_schema_is_trusted_for_its_lifetime_then_read_again(StorageProvider provider)
