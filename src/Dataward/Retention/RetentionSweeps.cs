@@ -669,6 +669,9 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var erased = new List<UInt128>();
         var toApply = new List<(StoreRow Row, UInt128 Entry, Dictionary<string, object?>? Values)>();
         var secrets = change.Secrets;
+        // A batch left pending by a run from before the ledger kept integer keys names its rows by fingerprint.
+        var fingerprintedPending = pending is not null && pending.Keys.Any(e => !LedgerEntry.IsKey(e, out _));
+        UInt128 Pended(UInt128 entry) => fingerprintedPending && LedgerEntry.IsKey(entry, out var key) ? Fingerprint(key) : entry;
         // Rows given the same new values (null, a fixed rewrite) share one digest: one keyed hash per distinct value set.
         var digests = new Dictionary<string, string>(StringComparer.Ordinal);
         string DigestOf(IEnumerable<object?> values)
@@ -685,7 +688,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             Dictionary<string, object?>? values = null;
             if (change.Kind == ChangeKind.Mask)
             {
-                if (pending?.TryGetValue(entry, out var saved) == true && saved == DigestOf(change.Fields.Select(f => row[f.Field])))
+                if (pending?.TryGetValue(Pended(entry), out var saved) == true && saved == DigestOf(change.Fields.Select(f => row[f.Field])))
                 {
                     erased.Add(entry);
                     continue;
@@ -702,7 +705,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         if (pending is not null)
         {
             // Rows of the saved batch that are not on this page any more were deleted (or lost their trigger) by the run that stopped.
-            var seen = targets.Select(t => t.Entry).ToHashSet();
+            var seen = targets.Select(t => Pended(t.Entry)).ToHashSet();
             var gone = pending.Keys.Where(f => !seen.Contains(f)).ToList();
             erased.AddRange(gone);
             // They were expired rows when the stopped run judged them: matched once, as the stopped run would have counted them.

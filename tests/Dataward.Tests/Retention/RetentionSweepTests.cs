@@ -344,6 +344,41 @@ public abstract class RetentionSweepTests(StorageProvider provider) : AppTest(pr
     }
 
     [Fact]
+    public async Task MIN004_a_batch_left_pending_by_a_run_that_named_rows_by_fingerprint_is_finished_once()
+    {
+        // A sweep paused with a batch pending, then resumed by a version whose ledger keeps integer keys: the pending
+        // batch's rows, named by their fingerprints, are each changed and recorded once.
+        var (dpo, shop) = await ShopAsync();
+        await using var _ = shop;
+        await DeleteLoginsByPolicyAsync(dpo);
+        await RuleAsync(dpo, RetentionScheduleTests.LoginRule());
+        await SweepAsync(dpo, dryRun: true);
+        var hooks = App.Services.GetRequiredService<RetentionSweepHooks>();
+        var pendings = 0;
+        hooks.At = (stage, _, _) => stage == "pending" && ++pendings == 2 ? throw new IOException("connection reset by peer") : Task.CompletedTask;
+        var stopped = await SweepAsync(dpo, dryRun: false);
+        Only(stopped).GetProperty("status").GetString().ShouldBe("paused");
+        hooks.At = null;
+
+        // The second page (logins 3 and 4) pending, as the earlier version wrote it: fingerprints of the keys' text.
+        var ring = App.Services.GetRequiredService<KeyRing>();
+        var key = Convert.FromHexString(ring.Hash("fingerprint", "retention.keys"));
+        byte[] Legacy(long login) => System.Security.Cryptography.HMACSHA256.HashData(key,
+            System.Text.Encoding.UTF8.GetBytes("key\n" + Dataward.Connectors.Stores.StoreValues.Canonical([login])))[..16];
+        var legacy = JsonSerializer.Serialize(new { Fingerprints = Convert.ToBase64String([.. Legacy(3), .. Legacy(4)]), Digests = new[] { "deleted" } });
+        (await App.WithDbAsync(db => db.Set<RetentionSweepRule>().Where(r => r.Pending != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.Pending, legacy)))).ShouldBe(1);
+
+        var resumed = Only(await Json(await dpo.PostAsync($"/api/retention/sweeps/{stopped.GetProperty("id").GetGuid()}/resume", null)));
+        resumed.GetProperty("status").GetString().ShouldBe("completed");
+        Count(resumed, "matched").ShouldBe(8);
+        Count(resumed, "changed").ShouldBe(8);
+        (await LedgerRowsAsync()).ShouldBe(8, "each deleted row recorded once");
+        var left = (await shop.DumpAsync()).Keys.Where(k => k.StartsWith("login[", StringComparison.Ordinal) && k.EndsWith(".id", StringComparison.Ordinal)).Order().ToList();
+        left.ShouldBe(["login[10].id", "login[9].id"]);
+    }
+
+    [Fact]
     public async Task MIN004_set_based_pages_grow_towards_the_target_time_and_every_row_is_still_changed_and_recorded_once()
     {
         // The test clock stands still, so each page seems to take no time and the next is four times its size: 2, then 8.
