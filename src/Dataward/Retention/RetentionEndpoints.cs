@@ -43,7 +43,7 @@ public static class RetentionEndpoints
         holds.MapPost("/{id:guid}/release", ReleaseHold).WithSummary("Release a legal hold").RequireAuthorization(Policies.EditRegister);
 
         var erasures = retention.MapGroup("/erasures");
-        erasures.MapGet("/", ListErasures).WithSummary("The erasure ledger by rule and collection: rows erased, by keyed fingerprint only (MIN008)");
+        erasures.MapGet("/", ListErasures).WithSummary("The erasure ledger by rule and collection: rows erased, counts only (MIN008)");
         erasures.MapPost("/replay", Replay).WithSummary("After a backup restore, apply the recorded erasures again (a dry run unless dryRun is false, MIN008)")
             .RequireAuthorization(Policies.EditRegister);
     }
