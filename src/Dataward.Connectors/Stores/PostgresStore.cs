@@ -51,17 +51,13 @@ public sealed class PostgresStore : SqlStore
 
     protected override PageRow ReadPage(DbDataReader reader)
     {
-        if (reader.IsDBNull(0))
+        if (reader.IsDBNull(2))
         {
             return new PageRow(null, static () => ([], []));
         }
         List<long> keys = [.. reader.GetFieldValue<long[]>(0)];
-        var values = new List<object?>(keys.Count);
-        foreach (var value in (Array)reader.GetValue(1))
-        {
-            values.Add(value);
-        }
-        return new PageRow(reader.IsDBNull(2) ? null : reader.GetInt64(2), () => (keys, values));
+        List<object?> values = [.. ((Array)reader.GetValue(1)).Cast<object?>()];
+        return new PageRow(reader.GetInt64(2), () => (keys, values));
     }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

@@ -644,7 +644,7 @@ public abstract class SqlStore : IDataStore
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 
     /// <summary>A page's aggregate row as read: its greatest key (null for no rows) and the decoding of its keys and
-    /// values, which may run while the change does.</summary>
+    /// values, which runs while the change does.</summary>
     protected sealed record PageRow(long? Last, Func<(List<long> Keys, List<object?> Values)> Decode);
 
     public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
@@ -680,69 +680,54 @@ public abstract class SqlStore : IDataStore
             string Change(DbCommand statement, string where) => set is null
                 ? $"DELETE FROM {name} WHERE {where}"
                 : $"UPDATE {name} SET {string.Join(", ", set.Select(c => $"{Quote(ColumnOf(described, c.Key).Name)} = {Bind(statement, c.Value, ColumnOf(described, c.Key))}"))} WHERE {where}";
-            async Task<PageRow> ReadAsync(DbCommand statement)
+            // The page read first (one aggregate row: engines gather a change's RETURNING rows before the first comes back,
+            // SQLite in a temporary table, or cost as much again to hand them back), then changed as a key range by the same
+            // predicate in the same transaction, which meets exactly the rows read: SQLite's write transaction keeps other
+            // writers out, PostgreSQL's repeatable read refuses a row changed since (IsConcurrentChange; the page is then
+            // not accepted and goes row by row). The count confirms it.
+            PageRow page;
+            await using (var select = rented.Connection.CreateCommand())
             {
-                await using var reader = await statement.ExecuteReaderAsync(cancellationToken);
-                return await reader.ReadAsync(cancellationToken) ? ReadPage(reader) : new PageRow(null, static () => ([], []));
+                select.Transaction = transaction;
+                select.CommandText = PageAggregate(
+                    $"SELECT {k}, {v} FROM {name} WHERE {Page(select)} ORDER BY {k} LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}", k, v);
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                page = ReadPage(reader);
             }
-            List<long> keys;
-            List<object?> values;
-            var accepted = true;
-            var limitText = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (page.Last is not { } upper)
             {
-                // The page read first (one aggregate row: engines gather a change's RETURNING rows before the first comes back,
-                // SQLite in a temporary table, or cost as much again to hand them back), then changed as a key range by the
-                // same predicate in the same transaction, which meets exactly the rows read: SQLite's write transaction
-                // keeps other writers out, PostgreSQL's repeatable read refuses a row changed since (IsConcurrentChange; the
-                // page is then done row by row). The count confirms it.
-                PageRow page;
-                await using (var select = rented.Connection.CreateCommand())
-                {
-                    select.Transaction = transaction;
-                    select.CommandText = PageAggregate($"SELECT {k}, {v} FROM {name} WHERE {Page(select)} ORDER BY {k} LIMIT {limitText}", k, v);
-                    page = await ReadAsync(select);
-                }
-                if (page.Last is not { } upper)
-                {
-                    (keys, values) = page.Decode();
-                }
-                else
-                {
-                    // The page is decoded and checked on another core while the change runs here; both finish before it returns.
-                    var decoding = Task.Run(() =>
-                    {
-                        var (decodedKeys, decodedValues) = page.Decode();
-                        return (decodedKeys, decodedValues, check is null || check(decodedKeys, decodedValues));
-                    }, cancellationToken);
-                    await using var command = rented.Connection.CreateCommand();
-                    command.Transaction = transaction;
-                    command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, upper, key)}");
-                    int changed;
-                    try
-                    {
-                        changed = await command.ExecuteNonQueryAsync(cancellationToken);
-                    }
-                    catch (DbException e) when (IsConcurrentChange(e))
-                    {
-                        changed = -1;
-                    }
-                    catch
-                    {
-                        await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-                        throw;
-                    }
-                    (keys, values, accepted) = await decoding;
-                    if (changed < 0)
-                    {
-                        accepted = false;
-                    }
-                    else if (changed != keys.Count)
-                    {
-                        throw new InvalidOperationException($"The change met {changed} rows of the {keys.Count} read for it; it was rolled back.");
-                    }
-                }
+                return new OpenChange(rented, transaction, [], [], true);
             }
-            return new OpenChange(rented, transaction, keys, values, accepted);
+            // The page is decoded and checked on another core while the change runs here; both finish before it returns.
+            var decoding = Task.Run(() =>
+            {
+                var (keys, values) = page.Decode();
+                return (Keys: keys, Values: values, Accepted: check is null || check(keys, values));
+            }, cancellationToken);
+            await using var command = rented.Connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, upper, key)}");
+            int? changed;
+            try
+            {
+                changed = await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (DbException e) when (IsConcurrentChange(e))
+            {
+                changed = null;
+            }
+            catch
+            {
+                await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                throw;
+            }
+            var decoded = await decoding;
+            if (changed is { } count && count != decoded.Keys.Count)
+            {
+                throw new InvalidOperationException($"The change met {count} rows of the {decoded.Keys.Count} read for it; it was rolled back.");
+            }
+            return new OpenChange(rented, transaction, decoded.Keys, decoded.Values, changed is not null && decoded.Accepted);
         }
         catch
         {

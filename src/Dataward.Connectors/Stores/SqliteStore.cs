@@ -226,7 +226,6 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
         return statement;
     }
 
-
     public override async ValueTask DisposeAsync()
     {
         disposed = true;

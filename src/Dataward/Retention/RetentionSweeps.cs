@@ -893,7 +893,20 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
         public static IEnumerable<(string Format, int Rows, byte[] Bytes)> Encode(KeyRing keyRing, IReadOnlyList<UInt128> entries)
         {
-            var keys = new List<long>();
+            var (keys, fingerprints) = Split(entries);
+            if (keys.Count > 0)
+            {
+                yield return (RetentionErasureBatch.KeyFormat, keys.Count, EncryptKeys(keyRing, keys));
+            }
+            if (fingerprints.Count > 0)
+            {
+                yield return (RetentionErasureBatch.FingerprintFormat, fingerprints.Count, FingerprintBytes(fingerprints));
+            }
+        }
+
+        public static (List<long> Keys, List<UInt128> Fingerprints) Split(IReadOnlyList<UInt128> entries)
+        {
+            var keys = new List<long>(entries.Count);
             var fingerprints = new List<UInt128>();
             foreach (var entry in entries)
             {
@@ -906,19 +919,17 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     fingerprints.Add(entry);
                 }
             }
-            if (keys.Count > 0)
+            return (keys, fingerprints);
+        }
+
+        public static byte[] FingerprintBytes(List<UInt128> fingerprints)
+        {
+            var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
+            for (var i = 0; i < fingerprints.Count; i++)
             {
-                yield return (RetentionErasureBatch.KeyFormat, keys.Count, EncryptKeys(keyRing, keys));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), fingerprints[i]);
             }
-            if (fingerprints.Count > 0)
-            {
-                var bytes = new byte[fingerprints.Count * RetentionErasureBatch.FingerprintBytes];
-                for (var i = 0; i < fingerprints.Count; i++)
-                {
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(i * RetentionErasureBatch.FingerprintBytes), fingerprints[i]);
-                }
-                yield return (RetentionErasureBatch.FingerprintFormat, fingerprints.Count, bytes);
-            }
+            return bytes;
         }
 
         public static byte[] EncryptKeys(KeyRing keyRing, IReadOnlyList<long> keys)
@@ -995,29 +1006,12 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     {
         public static string Write(KeyRing keyRing, IReadOnlyList<UInt128> entries, IReadOnlyList<string> digests)
         {
-            var shared = digests.Count > 0 && digests.All(d => d == digests[0]);
-            var keys = new List<long>(entries.Count);
-            var fingerprints = new List<UInt128>();
+            var (keys, fingerprints) = LedgerEncoding.Split(entries);
             // The digests in the order the entries are stored: the fingerprinted rows, then the keyed ones.
-            List<string>? keyDigests = shared ? null : [], fingerprintDigests = shared ? null : [];
-            for (var i = 0; i < entries.Count; i++)
-            {
-                if (LedgerEntry.IsKey(entries[i], out var key))
-                {
-                    keys.Add(key);
-                    keyDigests?.Add(digests[i]);
-                }
-                else
-                {
-                    fingerprints.Add(entries[i]);
-                    fingerprintDigests?.Add(digests[i]);
-                }
-            }
-            var stored = new Stored(
-                Convert.ToBase64String(LedgerEncoding.Encode(keyRing, fingerprints).SingleOrDefault().Bytes ?? []),
-                shared ? [digests[0]] : [.. fingerprintDigests!, .. keyDigests!],
-                keys.Count == 0 ? null : Convert.ToBase64String(LedgerEncoding.EncryptKeys(keyRing, keys)));
-            return JsonSerializer.Serialize(stored);
+            IReadOnlyList<string> stored = digests.Count > 0 && digests.All(d => d == digests[0]) ? [digests[0]]
+                : [.. digests.Where((_, i) => !LedgerEntry.IsKey(entries[i], out var _)), .. digests.Where((_, i) => LedgerEntry.IsKey(entries[i], out var _))];
+            return JsonSerializer.Serialize(new Stored(Convert.ToBase64String(LedgerEncoding.FingerprintBytes(fingerprints)), stored,
+                keys.Count == 0 ? null : Convert.ToBase64String(LedgerEncoding.EncryptKeys(keyRing, keys))));
         }
 
         public static Dictionary<UInt128, string> Read(KeyRing keyRing, string text)
@@ -1278,44 +1272,29 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         ? LedgerEntry.OfKey(key)
         : Fingerprint(canonicalKey ?? StoreValues.Canonical(keyValues));
 
-    /// <summary>The fingerprint of a key's canonical text. One keyed hash serves the whole sweep: a one-shot HMAC sets
-    /// up the key's pads for every row, which costs more than hashing the key itself (docs/benchmarks.md).</summary>
+    /// <summary>The fingerprint of a key's canonical text: the keyed hash, cut to the 128 bits that tell apart the rows
+    /// of any table. One keyed hash serves the whole sweep: a one-shot HMAC sets up the key's pads for every row, which
+    /// costs more than hashing the key itself (docs/benchmarks.md).</summary>
     private UInt128 Fingerprint(string canonicalKey)
     {
         var length = Encoding.UTF8.GetMaxByteCount(canonicalKey.Length) + 4;
         var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         Span<byte> buffer = rented is null ? stackalloc byte[512] : rented;
         "key\n"u8.CopyTo(buffer);
-        var fingerprint = Hashed(buffer[..(4 + Encoding.UTF8.GetBytes(canonicalKey, buffer[4..]))]);
+        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
+        fingerprintHash.AppendData(buffer[..(4 + Encoding.UTF8.GetBytes(canonicalKey, buffer[4..]))]);
         if (rented is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
-        return fingerprint;
-    }
-
-    /// <summary>The fingerprint an integer key was recorded by before the ledger kept keys: as <see cref="Fingerprint(string)"/>
-    /// gives it for the key's canonical text (<c>{length}:i:{digits}</c>), written without building the text.</summary>
-    private UInt128 Fingerprint(long key)
-    {
-        Span<byte> digits = stackalloc byte[20];
-        key.TryFormat(digits, out var count, default, CultureInfo.InvariantCulture);
-        Span<byte> buffer = stackalloc byte[48];
-        System.Text.Unicode.Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"key\n{count + 2}:i:", out var written);
-        digits[..count].CopyTo(buffer[written..]);
-        return Hashed(buffer[..(written + count)]);
-    }
-
-    /// <summary>The keyed hash of a fingerprint's input, cut to the 128 bits that tell apart the rows of any table (the
-    /// ledger keeps half as much per row). One keyed hash serves the whole sweep.</summary>
-    private UInt128 Hashed(ReadOnlySpan<byte> input)
-    {
-        fingerprintHash ??= IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, OrganisationKey("fingerprint"));
-        fingerprintHash.AppendData(input);
         Span<byte> hash = stackalloc byte[32];
         fingerprintHash.GetHashAndReset(hash);
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(hash);
     }
+
+    /// <summary>The fingerprint an integer key was recorded by before the ledger kept keys (only ledgers and pending
+    /// batches from then are looked up by it).</summary>
+    private UInt128 Fingerprint(long key) => Fingerprint(StoreValues.Canonical([key]));
 
     private IncrementalHash? fingerprintHash;
 

@@ -35,15 +35,10 @@ public sealed class KeyRing
 
     public string Encrypt(string plaintext, string purpose)
     {
-        var id = keys[0].Id;
-        var key = Derive(keys[0], "encrypt", purpose);
         var plain = Encoding.UTF8.GetBytes(plaintext);
         var output = new byte[NonceBytes + plain.Length + TagBytes];
-        var nonce = output.AsSpan(0, NonceBytes);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, TagBytes);
-        aes.Encrypt(nonce, plain, output.AsSpan(NonceBytes, plain.Length), output.AsSpan(NonceBytes + plain.Length), Encoding.UTF8.GetBytes(purpose));
-        return $"{Version}.{id}.{Convert.ToBase64String(output)}";
+        Seal(keys[0], plain, output, purpose);
+        return $"{Version}.{keys[0].Id}.{Convert.ToBase64String(output)}";
     }
 
     /// <summary>The plaintext, or <see cref="CryptographicException"/> if the value was altered, belongs to another
@@ -55,36 +50,17 @@ public sealed class KeyRing
         {
             throw new CryptographicException("Not a Dataward ciphertext.");
         }
-        var master = keys.FirstOrDefault(k => k.Id == parts[1]);
-        if (master.Key is null)
-        {
-            throw new CryptographicException($"Key {parts[1]} is not in the key ring.");
-        }
-        var data = Convert.FromBase64String(parts[2]);
-        if (data.Length < NonceBytes + TagBytes)
-        {
-            throw new CryptographicException("The ciphertext is truncated.");
-        }
-        var plain = new byte[data.Length - NonceBytes - TagBytes];
-        using var aes = new AesGcm(Derive(master, "encrypt", purpose), TagBytes);
-        aes.Decrypt(data.AsSpan(0, NonceBytes), data.AsSpan(NonceBytes, plain.Length), data.AsSpan(NonceBytes + plain.Length), plain,
-            Encoding.UTF8.GetBytes(purpose));
-        return Encoding.UTF8.GetString(plain);
+        return Encoding.UTF8.GetString(Open(Master(parts[1]), Convert.FromBase64String(parts[2]), purpose));
     }
 
     /// <summary>Binary data encrypted as <see cref="Encrypt(string, string)"/> encrypts text, kept binary: a version
     /// byte, the key id's 8 characters, then the nonce, the ciphertext and the tag.</summary>
     public byte[] Encrypt(ReadOnlySpan<byte> plain, string purpose)
     {
-        var (id, key) = keys[0];
         var output = new byte[BinaryHeader + NonceBytes + plain.Length + TagBytes];
         output[0] = BinaryVersion;
-        Encoding.ASCII.GetBytes(id, output.AsSpan(1, KeyIdBytes));
-        var nonce = output.AsSpan(BinaryHeader, NonceBytes);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(Derive((id, key), "encrypt", purpose), TagBytes);
-        aes.Encrypt(nonce, plain, output.AsSpan(BinaryHeader + NonceBytes, plain.Length), output.AsSpan(BinaryHeader + NonceBytes + plain.Length),
-            Encoding.UTF8.GetBytes(purpose));
+        Encoding.ASCII.GetBytes(keys[0].Id, output.AsSpan(1, KeyIdBytes));
+        Seal(keys[0], plain, output.AsSpan(BinaryHeader), purpose);
         return output;
     }
 
@@ -92,20 +68,37 @@ public sealed class KeyRing
     /// as <see cref="Decrypt(string, string)"/> throws it.</summary>
     public byte[] Decrypt(ReadOnlySpan<byte> data, string purpose)
     {
-        if (data.Length < BinaryHeader + NonceBytes + TagBytes || data[0] != BinaryVersion)
+        if (data.Length < BinaryHeader || data[0] != BinaryVersion)
         {
-            throw new CryptographicException("Not a Dataward binary ciphertext, or truncated.");
+            throw new CryptographicException("Not a Dataward binary ciphertext.");
         }
-        var id = Encoding.ASCII.GetString(data.Slice(1, KeyIdBytes));
+        return Open(Master(Encoding.ASCII.GetString(data.Slice(1, KeyIdBytes))), data[BinaryHeader..], purpose);
+    }
+
+    private (string Id, byte[] Key) Master(string id)
+    {
         var master = keys.FirstOrDefault(k => k.Id == id);
-        if (master.Key is null)
-        {
-            throw new CryptographicException($"Key {id} is not in the key ring.");
-        }
-        var plain = new byte[data.Length - BinaryHeader - NonceBytes - TagBytes];
+        return master.Key is null ? throw new CryptographicException($"Key {id} is not in the key ring.") : master;
+    }
+
+    // AES-256-GCM under the purpose's derived key, the purpose bound as associated data: nonce, ciphertext, tag.
+    private void Seal((string Id, byte[] Key) master, ReadOnlySpan<byte> plain, Span<byte> output, string purpose)
+    {
+        var nonce = output[..NonceBytes];
+        RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(Derive(master, "encrypt", purpose), TagBytes);
-        aes.Decrypt(data.Slice(BinaryHeader, NonceBytes), data.Slice(BinaryHeader + NonceBytes, plain.Length), data[^TagBytes..], plain,
-            Encoding.UTF8.GetBytes(purpose));
+        aes.Encrypt(nonce, plain, output.Slice(NonceBytes, plain.Length), output.Slice(NonceBytes + plain.Length, TagBytes), Encoding.UTF8.GetBytes(purpose));
+    }
+
+    private byte[] Open((string Id, byte[] Key) master, ReadOnlySpan<byte> data, string purpose)
+    {
+        if (data.Length < NonceBytes + TagBytes)
+        {
+            throw new CryptographicException("The ciphertext is truncated.");
+        }
+        var plain = new byte[data.Length - NonceBytes - TagBytes];
+        using var aes = new AesGcm(Derive(master, "encrypt", purpose), TagBytes);
+        aes.Decrypt(data[..NonceBytes], data.Slice(NonceBytes, plain.Length), data[^TagBytes..], plain, Encoding.UTF8.GetBytes(purpose));
         return plain;
     }
 
