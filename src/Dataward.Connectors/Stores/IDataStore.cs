@@ -42,19 +42,48 @@ public interface IDataStore : IAsyncDisposable
     Task<IReadOnlyList<StoreRow>> SelectPageAsync(string table, IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns,
         IReadOnlyList<object?>? after, int limit, ColumnBound? below = null, CancellationToken cancellationToken = default);
 
-    /// <summary>A set-based change of the next page of a keyset scan, as a retention sweep applies it: deletes (when
-    /// <paramref name="set"/> is null) or sets columns of up to <paramref name="limit"/> rows in key order after
-    /// <paramref name="after"/> whose bound column is below the bound, and returns those rows' keys and
-    /// <paramref name="returning"/> values. The change stays in an open transaction until the caller commits it, so a
-    /// caller that finds a row it must not change rolls the whole page back. <paramref name="check"/> (of the keys and
-    /// values) runs before this returns, while the change runs where the store can; its answer is
-    /// <see cref="IStoreChange.Accepted"/>. One single-column integer key only.</summary>
-    Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, string returning, Func<IReadOnlyList<long>, IReadOnlyList<object?>, bool>? check = null,
-        CancellationToken cancellationToken = default);
+    /// <summary>The next page of a keyset scan for a set-based change, as a retention sweep applies it: up to
+    /// <paramref name="limit"/> rows in key order after <paramref name="after"/> whose bound column is below the bound, read
+    /// in a transaction left open for <see cref="IStorePage.ChangeAsync"/>, with each row's key and
+    /// <paramref name="returning"/> value. Where the store's columns are typed (a value is always of its column's kind),
+    /// rows whose <paramref name="returning"/> value is below <paramref name="settled"/> come back with
+    /// <see cref="PageValues.Settled"/> in place of their value: the caller needs no more of them than that. One
+    /// single-column integer key only.</summary>
+    Task<IStorePage> ReadPageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below, string returning,
+        ColumnBound? settled = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether a page may be read (<see cref="ReadPageAsync"/>) while another page's change is open, so the next
+    /// page is read while this one changes; not where a page's transaction keeps other writers out (SQLite).</summary>
+    bool ReadsAhead { get; }
 
     /// <summary>How many rows of <paramref name="table"/> hold null in <paramref name="column"/>.</summary>
     Task<long> CountNullAsync(string table, string column, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A page read for a set-based change, its transaction open: changed by <see cref="ChangeAsync"/> or, disposed
+/// unchanged, let go.</summary>
+public interface IStorePage : IAsyncDisposable
+{
+    /// <summary>The number of rows read.</summary>
+    int Count { get; }
+
+    /// <summary>The greatest key read; null for an empty page.</summary>
+    long? Last { get; }
+
+    /// <summary>Deletes (when <paramref name="set"/> is null) or sets columns of exactly the rows read, by the same
+    /// predicate up to <see cref="Last"/>, in the page's transaction, which stays open until the caller commits the change,
+    /// so a caller that finds a row it must not change rolls the whole page back. <paramref name="check"/> (of the keys
+    /// and values) runs before this returns, while the change runs; its answer is <see cref="IStoreChange.Accepted"/>.
+    /// The change owns the transaction from then on.</summary>
+    Task<IStoreChange> ChangeAsync(IReadOnlyDictionary<string, object?>? set,
+        Func<IReadOnlyList<long>, IReadOnlyList<object?>, Task<bool>>? check = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Values a page may give in place of a row's value.</summary>
+public static class PageValues
+{
+    /// <summary>The row's value is below the page's settled bound (<see cref="IDataStore.ReadPageAsync"/>).</summary>
+    public static readonly object Settled = new();
 }
 
 /// <summary>A change made and not yet committed: the keys of the rows it changed (in no set order) and the value asked
@@ -63,10 +92,11 @@ public interface IStoreChange : IAsyncDisposable
 {
     IReadOnlyList<long> Keys { get; }
 
-    /// <summary>The returned column's value for each of <see cref="Keys"/>, read as the column's kind.</summary>
+    /// <summary>The returned column's value for each of <see cref="Keys"/>, read as the column's kind, or
+    /// <see cref="PageValues.Settled"/>.</summary>
     IReadOnlyList<object?> Values { get; }
 
-    /// <summary>What the check given to <see cref="IDataStore.ChangePageAsync"/> answered (true without one).</summary>
+    /// <summary>What the check given to <see cref="IStorePage.ChangeAsync"/> answered (true without one).</summary>
     bool Accepted { get; }
 
     Task CommitAsync(CancellationToken cancellationToken = default);

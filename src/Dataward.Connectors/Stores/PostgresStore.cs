@@ -41,23 +41,49 @@ public sealed class PostgresStore : SqlStore
 
     // Two arrays and the greatest key in one row, the keys widened to bigint; array_agg of no rows is null. One aggregation
     // reads each row once for both arrays, so they stay aligned.
-    protected override string PageAggregate(string rows, string key, string value) =>
-        $"SELECT array_agg(page.{key}::bigint), array_agg(page.{value}), max(page.{key})::bigint FROM ({rows}) AS page";
+    protected override bool TypedValues => true;
+
+    // A page's read takes a snapshot of its own; the change of the page before meets only rows this one does not read.
+    public override bool ReadsAhead => true;
+
+    // Keys as one bytea of 8-byte big-endian integers (int8send), which is copied, not decoded element by element as an
+    // int8[] is; values as an array of their column's type.
+    protected override string PageAggregate(string rows, string key, string value, string? settled) => settled is null
+        ? $"SELECT string_agg(int8send(page.{key}::bigint), ''), max(page.{key})::bigint, array_agg(page.{value}) FROM ({rows}) AS page"
+        : $"SELECT string_agg(int8send(page.{key}::bigint), ''), max(page.{key})::bigint, array_agg(page.{value}) FILTER (WHERE page.{value} >= {settled}), " +
+          $"string_agg(int8send(page.{key}::bigint), '') FILTER (WHERE page.{value} >= {settled}) FROM ({rows}) AS page";
 
     protected override System.Data.IsolationLevel PageIsolation => System.Data.IsolationLevel.RepeatableRead;
 
     // 40001: a row of the page was changed or deleted by another transaction after the page was read.
     protected override bool IsConcurrentChange(DbException error) => error is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure };
 
-    protected override PageRow ReadPage(DbDataReader reader)
+    protected override PageRow ReadPage(DbDataReader reader, bool settled)
     {
-        if (reader.IsDBNull(2))
+        if (reader.IsDBNull(1))
         {
-            return new PageRow(null, static () => ([], []));
+            return new PageRow(0, null, static () => ([], []));
         }
-        List<long> keys = [.. reader.GetFieldValue<long[]>(0)];
-        List<object?> values = [.. ((Array)reader.GetValue(1)).Cast<object?>()];
-        return new PageRow(reader.GetInt64(2), () => (keys, values));
+        var keyBytes = reader.GetFieldValue<byte[]>(0);
+        // Values decoded from PostgreSQL's binary array as their column's type; at most the few near the bound when settled.
+        var values = reader.IsDBNull(2) ? Array.Empty<object?>() : (Array)reader.GetValue(2);
+        var nearBytes = settled && !reader.IsDBNull(3) ? reader.GetFieldValue<byte[]>(3) : [];
+        return new PageRow(keyBytes.Length / sizeof(long), reader.GetInt64(1), () =>
+        {
+            var keys = Keys(keyBytes);
+            List<object?> read = [.. values.Cast<object?>()];
+            return (keys, settled ? Settle(keys, Keys(nearBytes), read) : read);
+        });
+    }
+
+    private static long[] Keys(byte[] bytes)
+    {
+        var keys = new long[bytes.Length / sizeof(long)];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(i * sizeof(long)));
+        }
+        return keys;
     }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>

@@ -633,23 +633,43 @@ public abstract class SqlStore : IDataStore
     /// <summary>Whether an error means the change met a row another transaction changed after the page was read.</summary>
     protected virtual bool IsConcurrentChange(DbException error) => false;
 
+    /// <summary>Whether every value is of its column's kind (a date column holds only dates), so that values below a bound
+    /// need not be read to be known readable (<see cref="IDataStore.ReadPageAsync"/>'s settled bound).</summary>
+    protected virtual bool TypedValues => false;
+
+    public virtual bool ReadsAhead => false;
+
     /// <summary>A query of one row aggregating the <paramref name="key"/> and <paramref name="value"/> of the rows the
     /// <c>SELECT</c> <paramref name="rows"/> gives, in the same order, and the greatest key, as <see cref="ReadPage"/>
-    /// reads it: one row, where a row per row would cost the driver more than the change costs the engine.</summary>
-    protected virtual string PageAggregate(string rows, string key, string value) =>
+    /// reads it: one row, where a row per row would cost the driver more than the change costs the engine. With
+    /// <paramref name="settled"/> (a bound parameter, only where <see cref="TypedValues"/>), values below it are left out.</summary>
+    protected virtual string PageAggregate(string rows, string key, string value, string? settled) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 
     /// <summary>Reads <see cref="PageAggregate"/>'s row.</summary>
-    protected virtual PageRow ReadPage(DbDataReader reader) =>
+    protected virtual PageRow ReadPage(DbDataReader reader, bool settled) =>
         throw new NotSupportedException($"The {Kind} store does not change pages.");
 
-    /// <summary>A page's aggregate row as read: its greatest key (null for no rows) and the decoding of its keys and
-    /// values, which runs while the change does.</summary>
-    protected sealed record PageRow(long? Last, Func<(List<long> Keys, List<object?> Values)> Decode);
+    /// <summary>A page's aggregate row as read: its number of rows, its greatest key (null for no rows) and the decoding of
+    /// its keys and values, which runs while the change does.</summary>
+    protected sealed record PageRow(int Count, long? Last, Func<(IReadOnlyList<long> Keys, IReadOnlyList<object?> Values)> Decode);
 
-    public async Task<IStoreChange> ChangePageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below,
-        IReadOnlyDictionary<string, object?>? set, string returning, Func<IReadOnlyList<long>, IReadOnlyList<object?>, bool>? check = null,
-        CancellationToken cancellationToken = default)
+    /// <summary>The values of a page read with a settled bound: <see cref="PageValues.Settled"/> for each key but the
+    /// <paramref name="near"/> ones (at or above the bound), which come in the same order as <paramref name="keys"/>.</summary>
+    protected static object?[] Settle(IReadOnlyList<long> keys, IReadOnlyList<long> near, IReadOnlyList<object?> nearValues)
+    {
+        var values = new object?[keys.Count];
+        var j = 0;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            values[i] = j < near.Count && near[j] == keys[i] ? nearValues[j++] : PageValues.Settled;
+        }
+        return j == near.Count && near.Count == nearValues.Count ? values
+            : throw new InvalidOperationException("A page's values above its settled bound do not follow its keys.");
+    }
+
+    public async Task<IStorePage> ReadPageAsync(string table, string keyColumn, object? after, int limit, ColumnBound below, string returning,
+        ColumnBound? settled = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var described = await TableAsync(table, cancellationToken);
@@ -660,7 +680,7 @@ public abstract class SqlStore : IDataStore
         }
         var returned = ColumnOf(described, returning);
         var bounded = ColumnOf(described, below.Column);
-        if (!StoreValues.TryCoerce(below.Value, bounded.Kind, out var bound))
+        if (!StoreValues.TryCoerce(below.Value, bounded.Kind, out var bound) || bound is null)
         {
             throw new ArgumentException($"The bound does not fit column '{bounded.Name}' ({bounded.DataType}).", nameof(below));
         }
@@ -669,74 +689,139 @@ public abstract class SqlStore : IDataStore
         {
             throw new ArgumentException("The key to continue after does not fit the key column.", nameof(after));
         }
-        var rented = await RentedAsync(cancellationToken);
-        DbTransaction? transaction = null;
+        object? settledAt = null;
+        if (settled is not null && TypedValues && ColumnOf(described, settled.Column) == returned
+            && !StoreValues.TryCoerce(settled.Value, returned.Kind, out settledAt))
+        {
+            throw new ArgumentException($"The settled bound does not fit column '{returned.Name}' ({returned.DataType}).", nameof(settled));
+        }
+        var page = new OpenPage(this, described, key, bounded, bound, start, await RentedAsync(cancellationToken));
         try
         {
-            transaction = await rented.Connection.BeginTransactionAsync(PageIsolation, cancellationToken);
-            var name = QualifiedName(described);
+            await page.ReadAsync(returned, limit, settledAt, cancellationToken);
+            return page;
+        }
+        catch
+        {
+            await page.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A page read in an open transaction, changed by the same predicate (<see cref="IStorePage"/>).</summary>
+    private sealed class OpenPage(SqlStore store, StoreTable described, StoreColumn key, StoreColumn bounded, object bound, object? start, Rented rented)
+        : IStorePage
+    {
+        private DbTransaction? transaction;
+        private PageRow page = new(0, null, static () => ([], []));
+        private bool handedOver;
+
+        public int Count => page.Count;
+
+        public long? Last => page.Last;
+
+        private string Page(DbCommand statement) => $"{Quote(bounded.Name)} < {store.Bind(statement, bound, bounded)}" +
+            (start is null ? "" : $" AND {Quote(key.Name)} > {store.Bind(statement, start, key)}");
+
+        public async Task ReadAsync(StoreColumn returned, int limit, object? settled, CancellationToken cancellationToken)
+        {
+            transaction = await rented.Connection.BeginTransactionAsync(store.PageIsolation, cancellationToken);
             var (k, v) = (Quote(key.Name), Quote(returned.Name));
-            string Page(DbCommand statement) => $"{Quote(bounded.Name)} < {Bind(statement, bound, bounded)}" + (start is null ? "" : $" AND {k} > {Bind(statement, start, key)}");
-            string Change(DbCommand statement, string where) => set is null
-                ? $"DELETE FROM {name} WHERE {where}"
-                : $"UPDATE {name} SET {string.Join(", ", set.Select(c => $"{Quote(ColumnOf(described, c.Key).Name)} = {Bind(statement, c.Value, ColumnOf(described, c.Key))}"))} WHERE {where}";
             // The page read first (one aggregate row: engines gather a change's RETURNING rows before the first comes back,
             // SQLite in a temporary table, or cost as much again to hand them back), then changed as a key range by the same
             // predicate in the same transaction, which meets exactly the rows read: SQLite's write transaction keeps other
-            // writers out, PostgreSQL's repeatable read refuses a row changed since (IsConcurrentChange; the page is then
-            // not accepted and goes row by row). The count confirms it.
-            PageRow page;
-            await using (var select = rented.Connection.CreateCommand())
+            // writers out, PostgreSQL's repeatable read refuses a row changed since (IsConcurrentChange; the change is then
+            // not accepted). The count confirms it.
+            await using var select = rented.Connection.CreateCommand();
+            select.Transaction = transaction;
+            select.CommandText = store.PageAggregate(
+                $"SELECT {k}, {v} FROM {store.QualifiedName(described)} WHERE {Page(select)} ORDER BY {k} LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                k, v, settled is null ? null : store.Bind(select, settled, returned));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            page = store.ReadPage(reader, settled is not null);
+        }
+
+        public async Task<IStoreChange> ChangeAsync(IReadOnlyDictionary<string, object?>? set,
+            Func<IReadOnlyList<long>, IReadOnlyList<object?>, Task<bool>>? check = null, CancellationToken cancellationToken = default)
+        {
+            var open = handedOver ? null : transaction;
+            if (open is null)
             {
-                select.Transaction = transaction;
-                select.CommandText = PageAggregate(
-                    $"SELECT {k}, {v} FROM {name} WHERE {Page(select)} ORDER BY {k} LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}", k, v);
-                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                page = ReadPage(reader);
+                throw new InvalidOperationException("The page was not read, or is already changed.");
             }
+            handedOver = true;
             if (page.Last is not { } upper)
             {
-                return new OpenChange(rented, transaction, [], [], true);
+                return new OpenChange(rented, open, [], [], true);
             }
             // The page is decoded and checked on another core while the change runs here; both finish before it returns.
-            var decoding = Task.Run(() =>
+            var decoding = Task.Run(async () =>
             {
                 var (keys, values) = page.Decode();
-                return (Keys: keys, Values: values, Accepted: check is null || check(keys, values));
+                return (Keys: keys, Values: values, Accepted: check is null || await check(keys, values));
             }, cancellationToken);
-            await using var command = rented.Connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = Change(command, $"{Page(command)} AND {k} <= {Bind(command, upper, key)}");
-            int? changed;
             try
             {
-                changed = await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (DbException e) when (IsConcurrentChange(e))
-            {
-                changed = null;
+                await using var command = rented.Connection.CreateCommand();
+                command.Transaction = open;
+                var name = store.QualifiedName(described);
+                var where = $"{Page(command)} AND {Quote(key.Name)} <= {store.Bind(command, upper, key)}";
+                command.CommandText = set is null
+                    ? $"DELETE FROM {name} WHERE {where}"
+                    : $"UPDATE {name} SET {string.Join(", ", set.Select(c => $"{Quote(store.ColumnOf(described, c.Key).Name)} = {store.Bind(command, c.Value, store.ColumnOf(described, c.Key))}"))} WHERE {where}";
+                int? changed;
+                try
+                {
+                    changed = await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                catch (DbException e) when (store.IsConcurrentChange(e))
+                {
+                    changed = null;
+                }
+                var decoded = await decoding;
+                if (changed is { } count && count != decoded.Keys.Count)
+                {
+                    throw new InvalidOperationException($"The change met {count} rows of the {decoded.Keys.Count} read for it; it was rolled back.");
+                }
+                return new OpenChange(rented, open, decoded.Keys, decoded.Values, changed is not null && decoded.Accepted);
             }
             catch
             {
                 await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                await open.DisposeAsync();
+                await rented.DisposeAsync();
                 throw;
             }
-            var decoded = await decoding;
-            if (changed is { } count && count != decoded.Keys.Count)
-            {
-                throw new InvalidOperationException($"The change met {count} rows of the {decoded.Keys.Count} read for it; it was rolled back.");
-            }
-            return new OpenChange(rented, transaction, decoded.Keys, decoded.Values, changed is not null && decoded.Accepted);
         }
-        catch
+
+        public async ValueTask DisposeAsync()
         {
-            if (transaction is not null)
+            // Changed: the change owns the transaction and the connection now.
+            if (handedOver)
             {
-                await transaction.DisposeAsync();
+                return;
             }
-            await rented.DisposeAsync();
-            throw;
+            handedOver = true;
+            try
+            {
+                if (transaction is not null)
+                {
+                    await transaction.RollbackAsync();
+                }
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException)
+            {
+                // A connection already broken rolls back by itself; it goes back unclean and is closed.
+            }
+            finally
+            {
+                if (transaction is not null)
+                {
+                    await transaction.DisposeAsync();
+                }
+                await rented.DisposeAsync();
+            }
         }
     }
 
@@ -746,6 +831,7 @@ public abstract class SqlStore : IDataStore
         : IStoreChange
     {
         private bool committed;
+        private bool disposed;
 
         public bool Accepted => accepted;
 
@@ -762,6 +848,11 @@ public abstract class SqlStore : IDataStore
 
         public async ValueTask DisposeAsync()
         {
+            if (disposed)
+            {
+                return;
+            }
+            disposed = true;
             try
             {
                 if (!committed)

@@ -49,14 +49,15 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
 
     // Two JSON arrays and the greatest key in one row; a blob cannot be a date (nor JSON), so it comes back as null, an
     // unreadable trigger.
-    protected override string PageAggregate(string rows, string key, string value) =>
-        $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END), max({key}) FROM ({rows})";
+    // Settled bounds are not used: a SQLite column may hold a value of any type, which must be read to be judged.
+    protected override string PageAggregate(string rows, string key, string value, string? settled) =>
+        $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END), max({key}), count(*) FROM ({rows})";
 
-    protected override PageRow ReadPage(DbDataReader reader)
+    protected override PageRow ReadPage(DbDataReader reader, bool settled)
     {
         // The JSON text's UTF-8 bytes as SQLite holds them, with no string between, decoded when asked.
         var (keyJson, valueJson) = (reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<byte[]>(1));
-        return new PageRow(reader.IsDBNull(2) ? null : reader.GetInt64(2), () =>
+        return new PageRow(reader.GetInt32(3), reader.IsDBNull(2) ? null : reader.GetInt64(2), () =>
         {
             var keys = new List<long>();
             var keyArray = new System.Text.Json.Utf8JsonReader(keyJson);
@@ -78,7 +79,7 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
                     _ => null,
                 });
             }
-            return values.Count == keys.Count ? (keys, values) : throw new InvalidOperationException("A page's keys and values differ in number.");
+            return values.Count == keys.Count ? ((IReadOnlyList<long>)keys, (IReadOnlyList<object?>)values) : throw new InvalidOperationException("A page's keys and values differ in number.");
         });
     }
 

@@ -71,6 +71,17 @@ public sealed partial record RetentionPeriod(int Months, int Days)
         return month.AddMonths(1);
     }
 
+    /// <summary>A bound that every trigger below is expired at <paramref name="now"/>: those need no test with
+    /// <see cref="IsExpired"/>; triggers from it up to <see cref="CandidateBound"/> do. With months, the first instant of a
+    /// month: a trigger in an earlier month ends in an earlier month than it, so before it ends, whatever month-end
+    /// clamping does (which is why no instant within a month will do: 30 January 23:00 plus P1M ends after 31 January 01:00
+    /// does).</summary>
+    public DateTime SettledBound(DateTime now)
+    {
+        var shifted = now.AddDays(-Days);
+        return Months == 0 ? shifted : new DateTime(shifted.Year, shifted.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(-Months);
+    }
+
     public override string ToString()
     {
         var years = Months / 12;

@@ -419,13 +419,25 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             && (change.Kind == ChangeKind.Delete || change.Fields.All(f => f.Masking.IsConstant && f.Field != trigger.Name));
         var fallbacks = 0;
         var pageRows = batchSize;
+        // The last set-based page applied: its rows and how long it took.
+        (int Rows, TimeSpan Took)? paced = null;
+        // Triggers below it are expired whatever month ends do; a store whose date columns hold only dates needs not hand
+        // them back (MIN007: a typed date is always readable).
+        var settled = below is not null && trigger.Kind is ValueKind.Date or ValueKind.Timestamp or ValueKind.TimestampWithZone
+            ? new ColumnBound(trigger.Name, Settled(period.SettledBound(now), trigger)) : null;
+        // The next set-based page, read while the one before changes where the store can.
+        await using var ahead = new ReadAhead();
         while (true)
         {
             var started = time.GetTimestamp();
             if (setBased && item.Pending is null)
             {
-                var (outcome, next) = await SetPageAsync(item, store, table, keyColumns[0], trigger, change, exclusions, ledger, period, now, below!,
-                    cursor, pageRows, checkpoint, cancellationToken);
+                var (read, rows) = await ahead.TakeAsync() is { } taken ? (taken, ahead.Rows)
+                    : (await store.ReadPageAsync(table.Name, keyColumns[0], cursor?[0], pageRows, below!, trigger.Name, settled, cancellationToken), pageRows);
+                // The page after, where it is read while this one changes: sized from this one by the last page's pace.
+                var aheadRows = NextPageRows(rows, paced?.Rows ?? rows, paced?.Took ?? TimeSpan.Zero, batchSize);
+                var (outcome, next) = await SetPageAsync(item, store, table, read, keyColumns[0], trigger, change, exclusions, ledger, period, now, below!,
+                    settled, cursor, ahead, aheadRows, checkpoint, cancellationToken);
                 if (outcome == SetOutcome.Done)
                 {
                     break;
@@ -434,7 +446,8 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 {
                     cursor = next;
                     fallbacks = 0;
-                    pageRows = NextPageRows(pageRows, batchSize, time.GetElapsedTime(started));
+                    paced = (rows, time.GetElapsedTime(started));
+                    pageRows = NextPageRows(rows, rows, paced.Value.Took, batchSize);
                     await PaceAsync(started, cancellationToken);
                     continue;
                 }
@@ -442,14 +455,17 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 // keep doing so (a masking rule's second sweep) stop trying.
                 setBased = ++fallbacks < 2;
             }
-            var page = await store.SelectPageAsync(table.Name, columns, keyColumns, cursor?.Cast<object?>().ToList(), batchSize, below, cancellationToken);
+            var pending = item.Pending is null ? null : PendingBatch.Read(keys, item.Pending);
+            // A pending batch's rows are the first expired rows after the cursor; a set-based page's may be more than a
+            // batch, and the page read to finish it covers them all (a row of it not read is gone).
+            var page = await store.SelectPageAsync(table.Name, columns, keyColumns, cursor?.Cast<object?>().ToList(),
+                Math.Max(batchSize, pending?.Count ?? 0), below, cancellationToken);
             // The end of the scan; a batch left pending by a stopped run is still finished (its rows are gone or changed).
             var end = page.Count == 0;
             if (end && (item.Pending is null || !apply))
             {
                 break;
             }
-            var pending = item.Pending is null ? null : PendingBatch.Read(keys, item.Pending);
             // Counted apart and added with the checkpoint, so a batch interrupted and done again is counted once.
             var batch = new BatchCounts();
             var targets = new List<(StoreRow Row, UInt128 Entry)>(page.Count);
@@ -567,16 +583,23 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
     }
 
     /// <summary>The set-based path, for a rule that changes every row the same way (deletes, or null and fixed masks) on a
-    /// single integer key: one <c>DELETE</c>/<c>UPDATE ... RETURNING</c> of the keyset scan's next page below the bound,
-    /// in a transaction left open. The rows it returns are judged as the row-by-row path judges them (exact expiry, a
-    /// readable trigger, MIN003 holds and requests, rows this rule masked before); a page with any row that path would
-    /// leave alone is rolled back for that path to do (<see cref="SetOutcome.Fallback"/>). Otherwise the same steps as a
-    /// batch there: the pending checkpoint commits here with the previous batch's, then the page commits in the connected
-    /// database, and its checkpoint and ledger rows commit with the next batch (MIN004, MIN008).</summary>
+    /// single integer key: the keyset scan's next page below the bound, <paramref name="read"/> in a transaction left open,
+    /// is changed by one <c>DELETE</c>/<c>UPDATE</c> of the same rows while they are judged as the row-by-row path judges
+    /// them (exact expiry, a readable trigger, MIN003 holds and requests, rows this rule masked before); a page with any
+    /// row that path would leave alone is rolled back for that path to do (<see cref="SetOutcome.Fallback"/>). Otherwise
+    /// the same steps as a batch there: the pending checkpoint commits here with the previous batch's (while the change
+    /// runs), then the page commits in the connected database, and its checkpoint and ledger rows commit with the next
+    /// batch (MIN004, MIN008). Where the store can, the page after is read meanwhile (<paramref name="ahead"/>).</summary>
     private async Task<(SetOutcome Outcome, List<string?>? Cursor)> SetPageAsync(RetentionSweepRule item, IDataStore store, StoreTable table,
-        string keyColumn, StoreColumn trigger, PlannedChange change, Exclusions exclusions, Ledger ledger, RetentionPeriod period,
-        DateTime now, ColumnBound below, List<string?>? cursor, int batchSize, Checkpoint checkpoint, CancellationToken cancellationToken)
+        IStorePage read, string keyColumn, StoreColumn trigger, PlannedChange change, Exclusions exclusions, Ledger ledger, RetentionPeriod period,
+        DateTime now, ColumnBound below, ColumnBound? settled, List<string?>? cursor, ReadAhead ahead, int aheadRows, Checkpoint checkpoint,
+        CancellationToken cancellationToken)
     {
+        await using var owned = read;
+        if (read.Count == 0)
+        {
+            return (SetOutcome.Done, cursor);
+        }
         Dictionary<string, object?>? values = null;
         if (change.Kind == ChangeKind.Mask)
         {
@@ -591,17 +614,17 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var digest = change.Kind == ChangeKind.Delete ? Deleted : Digest(change.Secrets, StoreValues.Canonical(change.Fields.Select(f => values![f.Field])));
         var entries = new List<UInt128>();
         var last = long.MinValue;
-        string? pending = null;
-        // The rows the change returns, judged as the row-by-row path judges them; where the store can, while the change
-        // runs. It touches nothing the sweep uses meanwhile (the ledger is only read).
+        var saved = false;
+        // The rows read, judged as the row-by-row path judges them, while the change runs. It touches nothing the sweep
+        // uses meanwhile (the ledger is only read).
         bool Judge(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
         {
             entries.Capacity = pageKeys.Count;
             for (var i = 0; i < pageKeys.Count; i++)
             {
                 var key = pageKeys[i];
-                // MIN007 and the exact test: only readable, expired triggers; MIN003: no held or requested person's row.
-                if (TriggerOf(triggers[i]) is not { } at || !period.IsExpired(at, now)
+                // MIN007 and the exact test: only readable, expired triggers (settled ones are); MIN003: no held or requested person's row.
+                if ((!ReferenceEquals(triggers[i], PageValues.Settled) && (TriggerOf(triggers[i]) is not { } at || !period.IsExpired(at, now)))
                     || (exclusions.Rows.Count > 0 && exclusions.Rows.ContainsKey(StoreValues.Canonical([key]))))
                 {
                     return false;
@@ -614,22 +637,41 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 entries.Add(entry);
                 last = Math.Max(last, key);
             }
-            pending = entries.Count == 0 ? null : PendingBatch.Write(keys, entries, [digest]);
             return true;
         }
-        await using var page = await store.ChangePageAsync(table.Name, keyColumn, cursor?[0], batchSize, below, values, trigger.Name, Judge,
-            cancellationToken);
-        if (page.Keys.Count == 0)
+        // MIN004: a page judged fit commits its pending checkpoint here (with the previous page's counts, cursor and ledger
+        // rows) while its change is still running there; the change commits only after.
+        async Task<bool> JudgeAndSave(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
         {
-            return (SetOutcome.Done, cursor);
+            if (!Judge(pageKeys, triggers))
+            {
+                return false;
+            }
+            item.Pending = PendingBatch.Write(keys, entries, [digest]);
+            await SaveCheckpointAsync(checkpoint, cancellationToken);
+            saved = true;
+            return true;
         }
+        var changing = read.ChangeAsync(values, JudgeAndSave, cancellationToken);
+        if (store.ReadsAhead)
+        {
+            // The next page's rows are after this page's last key: none of them is changed by this page.
+            ahead.Start(store.ReadPageAsync(table.Name, keyColumn, read.Last, aheadRows, below, trigger.Name, settled, cancellationToken), aheadRows);
+        }
+        await using var page = await changing;
         if (!page.Accepted)
         {
+            await ahead.DisposeAsync();
+            if (saved)
+            {
+                // Refused after its checkpoint was saved (another transaction changed a row of it): rolled back, nothing is pending.
+                await page.DisposeAsync();
+                item.Pending = null;
+                await SaveCheckpointAsync(checkpoint, cancellationToken);
+            }
             return (SetOutcome.Fallback, cursor);
         }
         await Hook("set", item, cancellationToken);
-        item.Pending = pending;
-        await SaveCheckpointAsync(checkpoint, cancellationToken);
         await Hook("pending", item, cancellationToken);
         await page.CommitAsync(cancellationToken);
         await Hook("applied", item, cancellationToken);
@@ -646,16 +688,50 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
 
     private static readonly object ConstantInput = "-";
 
-    /// <summary>The next set-based page's size: the rows that would have taken <see cref="RetentionOptions.PageSeconds"/> at
-    /// this page's pace, at most four times this page's and at least a fiftieth of <paramref name="batchSize"/>.</summary>
-    private int NextPageRows(int rows, int batchSize, TimeSpan took)
+    /// <summary>The next set-based page, read while the page before it changes; let go unless taken.</summary>
+    private sealed class ReadAhead : IAsyncDisposable
+    {
+        private Task<IStorePage>? next;
+
+        /// <summary>The rows asked for of the page read ahead.</summary>
+        public int Rows { get; private set; }
+
+        public void Start(Task<IStorePage> reading, int rows) => (next, Rows) = (reading, rows);
+
+        public async Task<IStorePage?> TakeAsync()
+        {
+            var taken = next;
+            next = null;
+            return taken is null ? null : await taken;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (await TakeAsync() is { } page)
+                {
+                    await page.DisposeAsync();
+                }
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or TimeoutException)
+            {
+                // A page read ahead and not used: the run stopped or went another way already, for its own reason.
+            }
+        }
+    }
+
+    /// <summary>The next set-based page's size: the rows that would take <see cref="RetentionOptions.PageSeconds"/> at the pace
+    /// of a page of <paramref name="measuredRows"/> that <paramref name="took"/> (none measured yet: zero), at most four
+    /// times this page's <paramref name="rows"/> and at least a fiftieth of <paramref name="batchSize"/>.</summary>
+    private int NextPageRows(int rows, int measuredRows, TimeSpan took, int batchSize)
     {
         var target = options.Value.PageSeconds;
         if (target <= 0)
         {
             return batchSize;
         }
-        var scaled = took <= TimeSpan.Zero ? rows * 4.0 : rows * target / took.TotalSeconds;
+        var scaled = took <= TimeSpan.Zero ? rows * 4.0 : measuredRows * target / took.TotalSeconds;
         return (int)Math.Clamp(Math.Min(scaled, rows * 4.0), Math.Max(1, batchSize / 50), Math.Max(batchSize, MaxPageRows));
     }
 
@@ -802,9 +878,11 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var (item, ledger) = (checkpoint.Item, checkpoint.Ledger);
         var first = new List<UInt128>(checkpoint.Erased.Count);
         var again = new List<UInt128>();
+        // Against the ledger as it was when the rule's run began: a run moves through the rows in key order, so it erases
+        // no row twice, and what it records need not be held in memory as well (a large sweep's millions of keys).
         foreach (var entry in checkpoint.Erased)
         {
-            (ledger.Add(entry) ? first : again).Add(entry);
+            (ledger.Contains(entry) ? again : first).Add(entry);
         }
         foreach (var (entries, isReplay) in new[] { (first, false), (again, true) })
         {
@@ -1244,6 +1322,11 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             await at(stage, item, cancellationToken);
         }
     }
+
+    /// <summary>A settled bound in the trigger column's kind: a date column's day is rounded down, not up as
+    /// <see cref="Bound"/> rounds, so every date below it is below the instant too.</summary>
+    private static object Settled(DateTime bound, StoreColumn column) =>
+        column.Kind == ValueKind.Date ? DateOnly.FromDateTime(bound) : Bound(bound, column);
 
     /// <summary>The bound in the trigger column's own kind: dates compare as dates, so a bound inside a day rounds up.</summary>
     private static object Bound(DateTime bound, StoreColumn column) => column.Kind switch

@@ -78,6 +78,44 @@ public sealed class ConnectorStoreTests
         coded.ShouldNotContain(r => (string)r["code"]! == "k\u00e9'1");
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task MIN007_a_page_hands_back_no_value_below_its_settled_bound_where_values_are_typed(StorageProvider provider)
+    {
+        // PostgreSQL's timestamp column holds only timestamps, so rows far below the bound need not be read to be judged;
+        // a SQLite column may hold any text, so SQLite hands back every value.
+        await using var db = await FidesExampleDatabase.CreateAsync(provider);
+        await db.ExecuteAsync("CREATE TABLE events (id BIGINT PRIMARY KEY, created TIMESTAMP); INSERT INTO events VALUES " +
+            "(1, '2015-01-01 00:00:00'), (2, '2019-12-20 00:00:00'), (3, '2015-06-01 00:00:00'), (4, '2019-12-31 23:00:00'), (5, '2026-01-01 00:00:00')");
+        await using SqlStore store = provider == StorageProvider.Postgres ? new PostgresStore(db.ConnectionString) : new SqliteStore(db.ConnectionString);
+        await using var read = await store.ReadPageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), "created",
+            new ColumnBound("created", new DateTime(2019, 12, 1)));
+        read.Count.ShouldBe(4);
+        read.Last.ShouldBe(4);
+        IReadOnlyList<object?> judged = [];
+        await using (var change = await read.ChangeAsync(null, (_, values) =>
+        {
+            judged = values;
+            return Task.FromResult(true);
+        }))
+        {
+            change.Keys.ShouldBe([1L, 2L, 3L, 4L]);
+            change.Values.ShouldBe(judged);
+            change.Accepted.ShouldBeTrue();
+            await change.CommitAsync();
+        }
+        if (provider == StorageProvider.Postgres)
+        {
+            judged.ShouldBe([PageValues.Settled, new DateTime(2019, 12, 20), PageValues.Settled, new DateTime(2019, 12, 31, 23, 0, 0)]);
+        }
+        else
+        {
+            judged.ShouldNotContain(PageValues.Settled);
+            judged.Count.ShouldBe(4);
+        }
+        (await store.SelectPageAsync("events", ["id"], ["id"], null, 100)).Select(r => r["id"]).ShouldBe([5L], "the four rows read deleted, the fifth kept");
+    }
+
     [Fact]
     public async Task MIN004_on_PostgreSQL_a_page_a_row_of_which_another_transaction_changed_after_it_was_read_is_refused_whole()
     {
@@ -95,11 +133,11 @@ public sealed class ConnectorStoreTests
         }
 
         // The other transaction commits while the page's change runs (the check runs beside it), after the page was read.
-        await using (var page = await store.ChangePageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), null, "created",
-            (_, _) =>
+        await using (var read = await store.ReadPageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), "created"))
+        await using (var page = await read.ChangeAsync(null, (_, _) =>
             {
                 elsewhere.Commit();
-                return true;
+                return Task.FromResult(true);
             }))
         {
             page.Keys.Count.ShouldBe(100, "the page as read, before the other transaction committed");
@@ -108,7 +146,8 @@ public sealed class ConnectorStoreTests
 
         await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM events", other);
         (await count.ExecuteScalarAsync()).ShouldBe(100L, "nothing deleted");
-        await using (var page = await store.ChangePageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), null, "created"))
+        await using (var read = await store.ReadPageAsync("events", "id", null, 1000, new ColumnBound("created", new DateTime(2020, 1, 1)), "created"))
+        await using (var page = await read.ChangeAsync(null))
         {
             page.Keys.Count.ShouldBe(99, "read again, the changed row is no longer expired");
             page.Accepted.ShouldBeTrue();

@@ -78,6 +78,28 @@ public sealed class RetentionPeriodTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Periods))]
+    public void MIN007_every_trigger_below_the_settled_bound_is_expired_whatever_month_ends_do(string text)
+    {
+        // A typed store hands back no trigger below the settled bound, so the sweep judges those rows expired unread.
+        var period = RetentionPeriod.Parse(text).Period!;
+        var random = new Random(20261126);
+        for (var i = 0; i < 3000; i++)
+        {
+            var now = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(random.Next(0, 6 * 365 * 24 * 60));
+            var settled = period.SettledBound(now);
+            settled.ShouldBeLessThanOrEqualTo(period.CandidateBound(now));
+            // Triggers just below it, on the month ends before it, and late on each of the 40 days before it.
+            var triggers = Around(settled, random).Where(t => t < settled).Append(settled.AddTicks(-1))
+                .Concat(Enumerable.Range(1, 40).Select(d => settled.Date.AddDays(-d).AddHours(23).AddMinutes(random.Next(0, 60))));
+            foreach (var trigger in triggers)
+            {
+                period.IsExpired(trigger, now).ShouldBeTrue($"{text}, now {now:O}, trigger {trigger:O}, settled {settled:O}");
+            }
+        }
+    }
+
     private static IEnumerable<DateTime> Around(DateTime instant, Random random)
     {
         for (var j = 0; j < 12; j++)
