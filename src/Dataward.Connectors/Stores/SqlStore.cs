@@ -627,7 +627,7 @@ public abstract class SqlStore : IDataStore
     }
 
     /// <summary>The isolation of a page's transaction: the page is read first and changed after by the same predicate,
-    /// which must then meet exactly the rows read (<see cref="ChangePageAsync"/>).</summary>
+    /// which must then meet exactly the rows read (<see cref="ReadPageAsync"/>).</summary>
     protected virtual System.Data.IsolationLevel PageIsolation => System.Data.IsolationLevel.Unspecified;
 
     /// <summary>Whether an error means the change met a row another transaction changed after the page was read.</summary>
