@@ -39,15 +39,16 @@ public sealed class PostgresStore : SqlStore
     // Arrays travel as one parameter each; the bound is on memory per statement, not on PostgreSQL's 65,535 parameters.
     protected override int MaxValuesPerStatement => 50_000;
 
-    // Two arrays and the greatest key in one row, the keys widened to bigint; array_agg of no rows is null. One aggregation
-    // reads each row once for both arrays, so they stay aligned.
+    // A date or timestamp column holds only readable values.
     protected override bool TypedValues => true;
 
     // A page's read takes a snapshot of its own; the change of the page before meets only rows this one does not read.
     public override bool ReadsAhead => true;
 
-    // Keys as one bytea of 8-byte big-endian integers (int8send), which is copied, not decoded element by element as an
-    // int8[] is; values as an array of their column's type.
+    // The keys (widened to bigint) as one bytea of 8-byte big-endian integers (int8send), which is copied, not decoded
+    // element by element as an int8[] is; the greatest key; the values as an array of their column's type (with a settled
+    // bound, only those at or above it, and their keys). An aggregate of no rows is null. One aggregation reads each row
+    // once for every aggregate, so they stay aligned.
     protected override string PageAggregate(string rows, string key, string value, string? settled) => settled is null
         ? $"SELECT string_agg(int8send(page.{key}::bigint), ''), max(page.{key})::bigint, array_agg(page.{value}) FROM ({rows}) AS page"
         : $"SELECT string_agg(int8send(page.{key}::bigint), ''), max(page.{key})::bigint, array_agg(page.{value}) FILTER (WHERE page.{value} >= {settled}), " +

@@ -47,9 +47,9 @@ public sealed partial class SqliteStore(string connectionString) : SqlStore
     // Well under SQLite's default limit of 32,766 bound variables.
     protected override int MaxValuesPerStatement => 5_000;
 
-    // Two JSON arrays and the greatest key in one row; a blob cannot be a date (nor JSON), so it comes back as null, an
-    // unreadable trigger.
-    // Settled bounds are not used: a SQLite column may hold a value of any type, which must be read to be judged.
+    // Two JSON arrays, the greatest key and the count in one row; a blob cannot be a date (nor JSON), so it comes back as
+    // null, an unreadable trigger. No settled bound: a SQLite column may hold a value of any type, which must be read to
+    // be judged.
     protected override string PageAggregate(string rows, string key, string value, string? settled) =>
         $"SELECT json_group_array({key}), json_group_array(CASE typeof({value}) WHEN 'blob' THEN NULL ELSE {value} END), max({key}), count(*) FROM ({rows})";
 
