@@ -745,8 +745,7 @@ public abstract class SqlStore : IDataStore
         public async Task<IStoreChange> ChangeAsync(IReadOnlyDictionary<string, object?>? set,
             Func<IReadOnlyList<long>, IReadOnlyList<object?>, Task<bool>>? check = null, CancellationToken cancellationToken = default)
         {
-            var open = handedOver ? null : transaction;
-            if (open is null)
+            if (handedOver || transaction is not { } open)
             {
                 throw new InvalidOperationException("The page was not read, or is already changed.");
             }
@@ -789,8 +788,7 @@ public abstract class SqlStore : IDataStore
             catch
             {
                 await decoding.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-                await open.DisposeAsync();
-                await rented.DisposeAsync();
+                await EndAsync(open, rented, rollBack: true);
                 throw;
             }
         }
@@ -803,25 +801,32 @@ public abstract class SqlStore : IDataStore
                 return;
             }
             handedOver = true;
-            try
+            await EndAsync(transaction, rented, rollBack: true);
+        }
+    }
+
+    /// <summary>Ends a page's transaction (rolled back unless committed) and gives its connection back: clean only after a
+    /// commit, otherwise closed.</summary>
+    private static async Task EndAsync(DbTransaction? transaction, Rented rented, bool rollBack)
+    {
+        try
+        {
+            if (rollBack && transaction is not null)
             {
-                if (transaction is not null)
-                {
-                    await transaction.RollbackAsync();
-                }
+                await transaction.RollbackAsync();
             }
-            catch (Exception e) when (e is DbException or InvalidOperationException)
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // A connection already broken rolls back by itself; it goes back unclean and is closed.
+        }
+        finally
+        {
+            if (transaction is not null)
             {
-                // A connection already broken rolls back by itself; it goes back unclean and is closed.
+                await transaction.DisposeAsync();
             }
-            finally
-            {
-                if (transaction is not null)
-                {
-                    await transaction.DisposeAsync();
-                }
-                await rented.DisposeAsync();
-            }
+            await rented.DisposeAsync();
         }
     }
 
@@ -853,22 +858,7 @@ public abstract class SqlStore : IDataStore
                 return;
             }
             disposed = true;
-            try
-            {
-                if (!committed)
-                {
-                    await transaction.RollbackAsync();
-                }
-            }
-            catch (Exception e) when (e is DbException or InvalidOperationException)
-            {
-                // A connection already broken rolls back by itself; it goes back unclean and is closed.
-            }
-            finally
-            {
-                await transaction.DisposeAsync();
-                await rented.DisposeAsync();
-            }
+            await EndAsync(transaction, rented, rollBack: !committed);
         }
     }
 

@@ -397,14 +397,12 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
             return answers;
         }
 
-        public Task<Outcome<ConsentCheck>> CheckAsync(ConsentChecks owner, string subject, string purpose, CancellationToken cancellationToken)
+        public async Task<Outcome<ConsentCheck>> CheckAsync(ConsentChecks owner, string subject, string purpose, CancellationToken cancellationToken)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             select.Parameters[0].Value = owner.HashSubject(subject);
             select.Parameters[1].Value = purpose;
-            // Microsoft.Data.Sqlite runs every call synchronously; its async forms only add a task around each.
-            using var reader = select.ExecuteReader();
-            return Task.FromResult(reader.Read() ? Answer(reader, 0, purpose, postgres: false, owner.Now) : UnknownPurpose(purpose));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Answer(reader, 0, purpose, postgres: false, owner.Now) : UnknownPurpose(purpose);
         }
 
         public async ValueTask DisposeAsync()

@@ -418,7 +418,6 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var setBased = apply && !replay && keyColumns.Count == 1 && table.Column(keyColumns[0])!.Kind == ValueKind.Integer
             && (change.Kind == ChangeKind.Delete || change.Fields.All(f => f.Masking.IsConstant && f.Field != trigger.Name));
         var fallbacks = 0;
-        var pageRows = batchSize;
         // The last set-based page applied: its rows and how long it took.
         (int Rows, TimeSpan Took)? paced = null;
         // Triggers below it are expired whatever month ends do; a store whose date columns hold only dates needs not hand
@@ -432,6 +431,7 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
             var started = time.GetTimestamp();
             if (setBased && item.Pending is null)
             {
+                var pageRows = paced is { } last ? NextPageRows(last.Rows, last.Rows, last.Took, batchSize) : batchSize;
                 var (read, rows) = await ahead.TakeAsync() is { } taken ? (taken, ahead.Rows)
                     : (await store.ReadPageAsync(table.Name, keyColumns[0], cursor?[0], pageRows, below!, trigger.Name, settled, cancellationToken), pageRows);
                 // The page after, where it is read while this one changes: sized from this one by the last page's pace.
@@ -447,7 +447,6 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                     cursor = next;
                     fallbacks = 0;
                     paced = (rows, time.GetElapsedTime(started));
-                    pageRows = NextPageRows(rows, rows, paced.Value.Took, batchSize);
                     await PaceAsync(started, cancellationToken);
                     continue;
                 }
@@ -615,9 +614,10 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
         var entries = new List<UInt128>();
         var last = long.MinValue;
         var saved = false;
-        // The rows read, judged as the row-by-row path judges them, while the change runs. It touches nothing the sweep
-        // uses meanwhile (the ledger is only read).
-        bool Judge(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
+        // The rows read, judged as the row-by-row path judges them while the change runs (the ledger is only read). MIN004:
+        // a page judged fit commits its pending checkpoint here (with the previous page's counts, cursor and ledger rows)
+        // while its change is still running there; the change commits only after.
+        async Task<bool> JudgeAndSave(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
         {
             entries.Capacity = pageKeys.Count;
             for (var i = 0; i < pageKeys.Count; i++)
@@ -636,16 +636,6 @@ public sealed partial class RetentionSweeps(DatawardDbContext db, RetentionServi
                 }
                 entries.Add(entry);
                 last = Math.Max(last, key);
-            }
-            return true;
-        }
-        // MIN004: a page judged fit commits its pending checkpoint here (with the previous page's counts, cursor and ledger
-        // rows) while its change is still running there; the change commits only after.
-        async Task<bool> JudgeAndSave(IReadOnlyList<long> pageKeys, IReadOnlyList<object?> triggers)
-        {
-            if (!Judge(pageKeys, triggers))
-            {
-                return false;
             }
             item.Pending = PendingBatch.Write(keys, entries, [digest]);
             await SaveCheckpointAsync(checkpoint, cancellationToken);
