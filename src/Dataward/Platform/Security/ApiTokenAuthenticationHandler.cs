@@ -8,7 +8,7 @@ namespace Dataward.Platform.Security;
 
 /// <summary>Authenticates <c>Authorization: Bearer dw_...</c> against the stored token hashes.</summary>
 public sealed class ApiTokenAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokenCache tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";

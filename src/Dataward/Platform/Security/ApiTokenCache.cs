@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Dataward.Platform.Security;
 
 /// <summary>
-/// Remembers the tokens that authenticated recently, so an API request does not look its token up in the
-/// database every time: the lookup cost more than the consent check it guards.
+/// Checks the API token a request presents, remembering the tokens that authenticated recently, so an API request does
+/// not look its token up in the database every time: the lookup cost more than the consent check it guards.
 /// </summary>
 /// <remarks>
 /// Tokens change in one way only: they are revoked (never un-revoked, never deleted). Revocation through this
@@ -21,6 +21,11 @@ public sealed class ApiTokenCache(IServiceScopeFactory scopes, TimeProvider time
 {
     private const int MaxEntries = 10_000;
 
+    // A miss (an unknown secret, or the first use after a refresh emptied the cache) runs this lookup; compiled, it
+    // skips translating the query each time.
+    private static readonly CompiledQuery<string, ApiToken?> ByHash = new((db, hash, _) =>
+        db.ApiTokens.AsNoTracking().FirstOrDefault(t => t.SecretHash == hash));
+
     private readonly ConcurrentDictionary<string, ApiToken> byHash = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private readonly Lock clearing = new();
@@ -33,10 +38,40 @@ public sealed class ApiTokenCache(IServiceScopeFactory scopes, TimeProvider time
 
     /// <summary>Taken before a database lookup and handed to <see cref="Remember"/>: a token read before a
     /// revocation was seen is not remembered after it.</summary>
-    public long Generation => Interlocked.Read(ref generation);
+    private long Generation => Interlocked.Read(ref generation);
+
+    /// <summary>The token a presented secret belongs to, with why it cannot be used if it cannot. A singleton, so an
+    /// API request whose token is cached rents no DbContext: only a miss opens a scope for the lookup.</summary>
+    public async Task<(ApiToken? Token, string? Problem)> CheckAsync(string secret, CancellationToken cancellationToken = default)
+    {
+        if (!secret.StartsWith(ApiToken.SecretPrefix, StringComparison.Ordinal) || secret.Length > 200)
+        {
+            return (null, "The token is not a Dataward API token.");
+        }
+        var hash = ApiToken.HashSecret(secret);
+        var token = await FindAsync(hash, cancellationToken);
+        if (token is null)
+        {
+            var generationBeforeLookup = Generation;
+            await using var scope = scopes.CreateAsyncScope();
+            token = await ByHash.RunAsync(scope.ServiceProvider.GetRequiredService<DatawardDbContext>(), hash, cancellationToken);
+            if (token is not null)
+            {
+                Remember(token, generationBeforeLookup);
+            }
+        }
+        var now = time.GetUtcNow();
+        return token switch
+        {
+            null => (null, "The token is unknown."),
+            { RevokedAt: not null } => (null, "The token has been revoked."),
+            _ when !token.IsActiveAt(now) => (null, "The token has expired."),
+            _ => (token, null),
+        };
+    }
 
     /// <summary>The cached token for a secret hash, when the cache is enabled and known to be fresh.</summary>
-    public async ValueTask<ApiToken?> FindAsync(string hash, CancellationToken cancellationToken)
+    private async ValueTask<ApiToken?> FindAsync(string hash, CancellationToken cancellationToken)
     {
         if (Freshness <= TimeSpan.Zero)
         {
@@ -46,7 +81,7 @@ public sealed class ApiTokenCache(IServiceScopeFactory scopes, TimeProvider time
         return byHash.GetValueOrDefault(hash);
     }
 
-    public void Remember(ApiToken token, long generationBeforeLookup)
+    private void Remember(ApiToken token, long generationBeforeLookup)
     {
         if (Freshness <= TimeSpan.Zero || token.RevokedAt is not null)
         {

@@ -13,14 +13,11 @@ public sealed record ApiTokenSummary(Guid Id, string Name, string Role, DateTime
 /// <summary>A token just created: the only time its secret exists outside the caller's hands.</summary>
 public sealed record IssuedApiToken(ApiTokenSummary Token, string Secret);
 
-/// <summary>Issues, lists, revokes and checks API tokens; issue and revocation are audited.</summary>
+/// <summary>Issues, lists and revokes API tokens; issue and revocation are audited. <see cref="ApiTokenCache.CheckAsync"/>
+/// checks a presented secret.</summary>
 public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvider time, ApiTokenCache cache)
 {
     public const int MaxNameLength = 100;
-
-    // Every API request runs this lookup; compiled, it skips translating the query each time.
-    private static readonly CompiledQuery<string, ApiToken?> ByHash = new((db, hash, _) =>
-        db.ApiTokens.AsNoTracking().FirstOrDefault(t => t.SecretHash == hash));
 
     public async Task<Outcome<IssuedApiToken>> CreateAsync(string name, string role, TimeSpan? lifetime, string actor,
         CancellationToken cancellationToken = default)
@@ -78,34 +75,6 @@ public sealed class ApiTokens(DatawardDbContext db, AuditTrail audit, TimeProvid
 
     public async Task<IReadOnlyList<ApiTokenSummary>> ListAsync(CancellationToken cancellationToken = default) =>
         (await db.ApiTokens.AsNoTracking().OrderBy(t => t.Name).ToListAsync(cancellationToken)).Select(Summarise).ToList();
-
-    /// <summary>The token a presented secret belongs to, with why it cannot be used if it cannot.</summary>
-    public async Task<(ApiToken? Token, string? Problem)> CheckAsync(string secret, CancellationToken cancellationToken = default)
-    {
-        if (!secret.StartsWith(ApiToken.SecretPrefix, StringComparison.Ordinal) || secret.Length > 200)
-        {
-            return (null, "The token is not a Dataward API token.");
-        }
-        var hash = ApiToken.HashSecret(secret);
-        var token = await cache.FindAsync(hash, cancellationToken);
-        if (token is null)
-        {
-            var generation = cache.Generation;
-            token = await ByHash.RunAsync(db, hash, cancellationToken);
-            if (token is not null)
-            {
-                cache.Remember(token, generation);
-            }
-        }
-        var now = time.GetUtcNow();
-        return token switch
-        {
-            null => (null, "The token is unknown."),
-            { RevokedAt: not null } => (null, "The token has been revoked."),
-            _ when !token.IsActiveAt(now) => (null, "The token has expired."),
-            _ => (token, null),
-        };
-    }
 
     private static ApiTokenSummary Summarise(ApiToken t) =>
         new(t.Id, t.Name, t.Role, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.CreatedBy);
