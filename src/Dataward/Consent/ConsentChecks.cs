@@ -16,7 +16,7 @@ namespace Dataward.Consent;
 /// outside any request scope. On SQLite, a SELECT prepared on a connection kept open in this process. On PostgreSQL,
 /// checks that arrive together are answered together: each caller hashes its subject on its own thread and queues the
 /// pair; a drain takes everything queued when it starts (up to <see cref="MaxCoalesced"/>, with no timer: a lone check
-/// goes out alone at once) and answers it with ONE statement over <c>unnest</c>, as group commit does for writes. A
+/// goes out alone at once when no statement is running) and answers it with ONE statement over <c>unnest</c>, as group commit does for writes. A
 /// statement per check cost the PostgreSQL backend about as much CPU as the whole server spent on the request.
 /// </summary>
 /// <remarks>
@@ -49,6 +49,12 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
     private const int MaxCoalesced = 512;
     private const int MaxQueued = 8192;
     private static readonly int MaxBatchesInFlight = Math.Clamp(Environment.ProcessorCount, 2, 4);
+
+    // While a batch runs, pairs queued behind it wait for it (its drain takes them as soon as it is answered) unless
+    // this many are waiting: then the running one is behind and another batch goes out beside it. Fewer, larger
+    // statements: with a second batch for every pair, 4 pairs per statement and 0.37 of the constant; with this, 8
+    // to 9 and 0.43 (docs/benchmarks.md). PostgreSQL's cost is mostly per statement, not per pair.
+    private const int MinBacklogForAnotherBatch = 16;
 
     private readonly ConcurrentBag<Session> idle = [];
     // Counted here: ConcurrentBag.Count takes every thread's lock in the bag, on every return.
@@ -157,14 +163,15 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
         return target.Value;
     }
 
-    // Starts a drain if pairs are waiting and fewer than MaxBatchesInFlight run. Called after every enqueue and by a
-    // drain as it stops, so a pair queued while every drain was busy is never left behind.
+    // Starts a drain if pairs are waiting and fewer than MaxBatchesInFlight run (beside a running one, only for a backlog
+    // of MinBacklogForAnotherBatch). Called after every enqueue and by a drain as it stops, so a pair queued while every
+    // drain was busy is never left behind: a running drain takes what is queued before it stops.
     private void StartDraining()
     {
         while (queue.Reader.Count > 0)
         {
             var running = Volatile.Read(ref batchesInFlight);
-            if (running >= MaxBatchesInFlight)
+            if (running >= MaxBatchesInFlight || (running > 0 && queue.Reader.Count < MinBacklogForAnotherBatch))
             {
                 return;
             }
