@@ -16,8 +16,9 @@ namespace Dataward.Consent;
 /// outside any request scope. On SQLite, a SELECT prepared on a connection kept open in this process. On PostgreSQL,
 /// checks that arrive together are answered together: each caller hashes its subject on its own thread and queues the
 /// pair; a drain takes everything queued when it starts (up to <see cref="MaxCoalesced"/>, with no timer: a lone check
-/// goes out alone at once when no statement is running) and answers it with ONE statement over <c>unnest</c>, as group commit does for writes. A
-/// statement per check cost the PostgreSQL backend about as much CPU as the whole server spent on the request.
+/// goes out alone at once when no statement is running) and answers it with ONE statement over <c>unnest</c>, as group
+/// commit does for writes. A statement per check cost the PostgreSQL backend about as much CPU as the whole server spent
+/// on the request.
 /// </summary>
 /// <remarks>
 /// CNS013: nothing about consent is cached. Every answer comes from a statement that starts after the check was made:
