@@ -169,10 +169,11 @@ public sealed class ConsentChecks(IServiceScopeFactory scopes, KeyRing keys, Tim
     // drain was busy is never left behind: a running drain takes what is queued before it stops.
     private void StartDraining()
     {
-        while (queue.Reader.Count > 0)
+        // Reader.Count takes the channel's lock: read once per attempt.
+        for (var waiting = queue.Reader.Count; waiting > 0; waiting = queue.Reader.Count)
         {
             var running = Volatile.Read(ref batchesInFlight);
-            if (running >= MaxBatchesInFlight || (running > 0 && queue.Reader.Count < MinBacklogForAnotherBatch))
+            if (running >= MaxBatchesInFlight || (running > 0 && waiting < MinBacklogForAnotherBatch))
             {
                 return;
             }
