@@ -14,7 +14,20 @@ internal static class ConsentCommands
         provider.AcceptOnlyFromAmong("sqlite", "postgres");
         var subjects = new Option<int>("--subjects") { Description = "people seeded, each with a state for every purpose", DefaultValueFactory = _ => 1_000_000 };
         var reseed = new Option<bool>("--reseed") { Description = "seed again even if a complete seeded database is cached" };
-        var connections = new Option<int>("--connections") { Description = "concurrent keep-alive connections", DefaultValueFactory = _ => 32 };
+        var connections = new Option<int[]>("--connections")
+        {
+            Description = "concurrent keep-alive connections; several (e.g. --connections 16 32 64 128 256) measure every endpoint at each level in one run",
+            DefaultValueFactory = _ => [32],
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        connections.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int[]>() is { } levels && levels.Any(level => level is < 1 or > 4096))
+            {
+                result.AddError("--connections: each level must be from 1 to 4096 connections.");
+            }
+        });
         var seconds = new Option<int>("--seconds") { Description = "length of one measured slice of one endpoint", DefaultValueFactory = _ => 5 };
         var rounds = new Option<int>("--rounds") { Description = "measured slices per endpoint, alternating", DefaultValueFactory = _ => 4 };
         StorageProvider Provider(ParseResult parsed) => parsed.GetValue(provider) == "postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite;
@@ -24,7 +37,7 @@ internal static class ConsentCommands
             provider, subjects, reseed, connections, seconds, rounds,
         };
         http.SetAction(async (parsed, _) => await ConsentHttpScenario.RunAsync(new ConsentHttpScenario.Options(Provider(parsed),
-            parsed.GetValue(subjects), parsed.GetValue(connections), TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(rounds),
+            parsed.GetValue(subjects), parsed.GetValue(connections) ?? [32], TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(rounds),
             TimeSpan.FromSeconds(5), parsed.GetValue(reseed))));
         var inProcess = new Command("consent-inprocess", "ConsentService checks per second in process, as a ratio to a raw ADO.NET lookup.")
         {

@@ -13,10 +13,16 @@ namespace Dataward.Benchmarks.Consent;
 
 /// <summary><c>consent-http</c>: consent checks per second over HTTP against a seeded database, as a ratio to constant
 /// endpoints served by the same process in the same run, with latency percentiles. Slices of each endpoint alternate
-/// (rotating the order every round) so drift on a shared machine spreads over all of them.</summary>
+/// (rotating the order every round) so drift on a shared machine spreads over all of them. Given several connection
+/// levels, every endpoint is measured at each, and the best rate of the check is set against the best rate of the
+/// anonymous constant (a server's throughput is its best rate at any load).</summary>
 internal static class ConsentHttpScenario
 {
-    public sealed record Options(StorageProvider Provider, int Subjects, int Connections, TimeSpan Slice, int Rounds, TimeSpan Warmup, bool Reseed);
+    private const string Anonymous = "constant, anonymous";
+    private const string Token = "constant, token";
+    private const string Check = "consent check";
+
+    public sealed record Options(StorageProvider Provider, int Subjects, int[] Connections, TimeSpan Slice, int Rounds, TimeSpan Warmup, bool Reseed);
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -28,33 +34,38 @@ internal static class ConsentHttpScenario
             await SanityCheckAsync(address, token);
             LoadTarget[] targets =
             [
-                new("constant, anonymous", null, _ => (ConsentBenchServer.AnonymousConstant, null)),
-                new("constant, token", token, _ => (ConsentBenchServer.TokenConstant, null)),
-                new("consent check", token, random => NextCheck(random, options.Subjects)),
+                new(Anonymous, null, _ => (ConsentBenchServer.AnonymousConstant, null)),
+                new(Token, token, _ => (ConsentBenchServer.TokenConstant, null)),
+                new(Check, token, random => NextCheck(random, options.Subjects)),
             ];
-            var generators = targets.Select(t => new LoadGenerator(address, t, options.Connections)).ToArray();
-            foreach (var generator in generators)
+            var results = new List<LevelResult>();
+            foreach (var connections in options.Connections)
             {
-                await Console.Error.WriteLineAsync($"// warm-up: {generator.Target.Name}");
-                await generator.RunAsync(options.Warmup, seed: 0);
-            }
-            var measured = targets.ToDictionary(t => t.Name, _ => new List<(LoadSlice Slice, CpuUse Cpu)>());
-            for (var round = 0; round < options.Rounds; round++)
-            {
-                for (var k = 0; k < generators.Length; k++)
+                var generators = targets.Select(t => new LoadGenerator(address, t, connections)).ToArray();
+                foreach (var generator in generators)
                 {
-                    var generator = generators[(round + k) % generators.Length];
-                    await Console.Error.WriteLineAsync($"// round {round + 1}: {generator.Target.Name}");
-                    var cpu = CpuMeter.Start(server);
-                    var slice = await generator.RunAsync(options.Slice, seed: round + 1);
-                    measured[generator.Target.Name].Add((slice, cpu.Stop()));
+                    await Console.Error.WriteLineAsync($"// {connections} connections, warm-up: {generator.Target.Name}");
+                    await generator.RunAsync(options.Warmup, seed: 0);
                 }
+                var measured = targets.ToDictionary(t => t.Name, _ => new List<(LoadSlice Slice, CpuUse Cpu)>());
+                for (var round = 0; round < options.Rounds; round++)
+                {
+                    for (var k = 0; k < generators.Length; k++)
+                    {
+                        var generator = generators[(round + k) % generators.Length];
+                        await Console.Error.WriteLineAsync($"// {connections} connections, round {round + 1}: {generator.Target.Name}");
+                        var cpu = CpuMeter.Start(server);
+                        var slice = await generator.RunAsync(options.Slice, seed: round + 1);
+                        measured[generator.Target.Name].Add((slice, cpu.Stop()));
+                    }
+                }
+                foreach (var generator in generators)
+                {
+                    generator.Dispose();
+                }
+                results.Add(new LevelResult(connections, measured));
             }
-            foreach (var generator in generators)
-            {
-                generator.Dispose();
-            }
-            return Report(options, measured);
+            return Report(options, results);
         }
         finally
         {
@@ -115,40 +126,61 @@ internal static class ConsentHttpScenario
         }
     }
 
-    private static int Report(Options options, Dictionary<string, List<(LoadSlice Slice, CpuUse Cpu)>> measured)
+    private sealed record LevelResult(int Connections, Dictionary<string, List<(LoadSlice Slice, CpuUse Cpu)>> Measured)
     {
-        var rates = new Dictionary<string, double>();
-        var costs = new Dictionary<string, double>();
-        Console.WriteLine();
-        Console.WriteLine($"// consent-http on {options.Provider}: {options.Subjects:N0} subjects × {ConsentBenchDatabase.PurposeCount} purposes, " +
-            $"{options.Connections} connections, {options.Rounds} rounds of {options.Slice.TotalSeconds:F0} s per endpoint, {Environment.ProcessorCount} cores");
-        Console.WriteLine("| endpoint | requests | req/s | rounds (req/s) | p50 | p99 | p99.9 | server CPU | client CPU | machine busy | server CPU per request |");
-        Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        public double Rate(string name) => Measured[name].Sum(s => s.Slice.Requests) / Measured[name].Sum(s => s.Slice.Elapsed.TotalSeconds);
+
+        public IEnumerable<double> RoundRates(string name) => Measured[name].Select(s => s.Slice.Requests / s.Slice.Elapsed.TotalSeconds);
+    }
+
+    private static int Report(Options options, List<LevelResult> levels)
+    {
         var wrong = 0L;
-        foreach (var (name, slices) in measured)
+        foreach (var level in levels)
         {
-            var requests = slices.Sum(s => s.Slice.Requests);
-            var seconds = slices.Sum(s => s.Slice.Elapsed.TotalSeconds);
-            rates[name] = requests / seconds;
-            wrong += slices.Sum(s => s.Slice.Wrong);
-            var latencies = slices.SelectMany(s => s.Slice.Latencies).ToArray();
-            Array.Sort(latencies);
-            var cpu = CpuUse.Sum(slices.Select(s => s.Cpu));
-            costs[name] = cpu.Server * Environment.ProcessorCount * cpu.Wall.TotalSeconds * 1e6 / requests;
-            Console.WriteLine($"| {name} | {requests:N0} | {rates[name]:N0} | " +
-                $"{string.Join(" / ", slices.Select(s => (s.Slice.Requests / s.Slice.Elapsed.TotalSeconds).ToString("N0", CultureInfo.InvariantCulture)))} | " +
-                $"{Milliseconds(latencies, 0.50)} | {Milliseconds(latencies, 0.99)} | {Milliseconds(latencies, 0.999)} | " +
-                $"{cpu.Server:P0} | {cpu.Client:P0} | {cpu.Machine:P0} | {costs[name]:F0} µs |");
+            var costs = new Dictionary<string, double>();
+            Console.WriteLine();
+            Console.WriteLine($"// consent-http on {options.Provider}: {options.Subjects:N0} subjects × {ConsentBenchDatabase.PurposeCount} purposes, " +
+                $"{level.Connections} connections, {options.Rounds} rounds of {options.Slice.TotalSeconds:F0} s per endpoint, {Environment.ProcessorCount} cores");
+            Console.WriteLine("| endpoint | requests | req/s | rounds (req/s) | p50 | p99 | p99.9 | server CPU | client CPU | machine busy | server CPU per request |");
+            Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var (name, slices) in level.Measured)
+            {
+                var requests = slices.Sum(s => s.Slice.Requests);
+                wrong += slices.Sum(s => s.Slice.Wrong);
+                var latencies = slices.SelectMany(s => s.Slice.Latencies).ToArray();
+                Array.Sort(latencies);
+                var cpu = CpuUse.Sum(slices.Select(s => s.Cpu));
+                costs[name] = cpu.Server * Environment.ProcessorCount * cpu.Wall.TotalSeconds * 1e6 / requests;
+                Console.WriteLine($"| {name} | {requests:N0} | {level.Rate(name):N0} | " +
+                    $"{string.Join(" / ", level.RoundRates(name).Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} | " +
+                    $"{Milliseconds(latencies, 0.50)} | {Milliseconds(latencies, 0.99)} | {Milliseconds(latencies, 0.999)} | " +
+                    $"{cpu.Server:P0} | {cpu.Client:P0} | {cpu.Machine:P0} | {costs[name]:F0} µs |");
+            }
+            Console.WriteLine();
+            Console.WriteLine($"// ratio check / constant behind the same token: {level.Rate(Check) / level.Rate(Token):F2} " +
+                $"(round by round: {string.Join(" / ", level.RoundRates(Check).Zip(level.RoundRates(Token), (c, t) => (c / t).ToString("F2", CultureInfo.InvariantCulture)))})");
+            Console.WriteLine($"// ratio check / anonymous constant:             {level.Rate(Check) / level.Rate(Anonymous):F2}");
+            Console.WriteLine($"// server CPU per constant behind the token / per check: {costs[Token] / costs[Check]:F2} " +
+                $"(anonymous: {costs[Anonymous] / costs[Check]:F2})");
         }
-        var check = rates["consent check"];
-        Console.WriteLine();
-        Console.WriteLine($"// ratio check / constant behind the same token: {check / rates["constant, token"]:F2} " +
-            $"(round by round: {string.Join(" / ", RoundRates("consent check").Zip(RoundRates("constant, token"), (c, t) => (c / t).ToString("F2", CultureInfo.InvariantCulture)))})");
-        Console.WriteLine($"// ratio check / anonymous constant:             {check / rates["constant, anonymous"]:F2}");
-        Console.WriteLine($"// server CPU per constant behind the token / per check: {costs["constant, token"] / costs["consent check"]:F2} " +
-            $"(anonymous: {costs["constant, anonymous"] / costs["consent check"]:F2})");
+        if (levels.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine("| connections | constant, anonymous (req/s) | constant, token (req/s) | consent check (req/s) | check / anonymous | check / token |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var level in levels)
+            {
+                Console.WriteLine($"| {level.Connections} | {level.Rate(Anonymous):N0} | {level.Rate(Token):N0} | {level.Rate(Check):N0} | " +
+                    $"{level.Rate(Check) / level.Rate(Anonymous):F2} | {level.Rate(Check) / level.Rate(Token):F2} |");
+            }
+            var bestCheck = levels.MaxBy(l => l.Rate(Check))!;
+            var bestAnonymous = levels.MaxBy(l => l.Rate(Anonymous))!;
+            Console.WriteLine();
+            Console.WriteLine($"// best check rate / best anonymous constant rate: {bestCheck.Rate(Check) / bestAnonymous.Rate(Anonymous):F2} " +
+                $"({bestCheck.Rate(Check):N0} at {bestCheck.Connections} connections / {bestAnonymous.Rate(Anonymous):N0} at {bestAnonymous.Connections})");
+        }
         Console.WriteLine("// CPU shares are of the whole machine (all cores); 'machine busy' includes the database server and anything else running.");
-        IEnumerable<double> RoundRates(string name) => measured[name].Select(s => s.Slice.Requests / s.Slice.Elapsed.TotalSeconds);
         if (wrong > 0)
         {
             Console.WriteLine($"// {wrong:N0} answers had the wrong status or the wrong 'allowed': the run does not count.");
