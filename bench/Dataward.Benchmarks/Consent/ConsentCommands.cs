@@ -37,7 +37,7 @@ internal static class ConsentCommands
             provider, subjects, reseed, connections, seconds, rounds,
         };
         http.SetAction(async (parsed, _) => await ConsentHttpScenario.RunAsync(new ConsentHttpScenario.Options(Provider(parsed),
-            parsed.GetValue(subjects), parsed.GetValue(connections) ?? [32], TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(rounds),
+            parsed.GetValue(subjects), parsed.GetValue(connections)!, TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(rounds),
             TimeSpan.FromSeconds(5), parsed.GetValue(reseed))));
         var inProcess = new Command("consent-inprocess", "ConsentService checks per second in process, as a ratio to a raw ADO.NET lookup.")
         {
